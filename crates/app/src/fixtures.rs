@@ -1,0 +1,46 @@
+//! Fixtures for the tenant-isolation test: one object of every kind a workspace owns, with the
+//! path-parameter name the API uses for it. Routes added later that take a new kind of id add
+//! it here, and the generic isolation test covers them without being edited.
+
+use crate::{App, AppResult, WsCtx, workspaces};
+use prospector_core::role::Role;
+use std::collections::BTreeMap;
+
+/// Create one of everything in `ctx`'s workspace; returns path-parameter name -> value.
+/// Every value is marked with `marker` where the object has a name, so leaks are visible.
+pub async fn seed_isolation(
+    app: &App,
+    ctx: &WsCtx,
+    owner_email: &str,
+    marker: &str,
+) -> AppResult<BTreeMap<String, String>> {
+    let mut ids = BTreeMap::new();
+    let owner = prospector_store::users::by_email(app.db(), owner_email)
+        .await?
+        .ok_or(crate::AppError::NotFound)?;
+    let tok = workspaces::create_token(app, ctx, owner.uid(), &format!("{marker} token")).await?;
+    ids.insert("token_id".into(), tok.info.id.to_string());
+    ids.insert("user_id".into(), owner.id.to_string());
+    let inv = workspaces::invite(
+        app,
+        ctx,
+        &format!("{}@invitee.example.com", marker.to_lowercase()),
+        Role::Member,
+    )
+    .await?;
+    ids.insert("invitation_id".into(), inv.invitation.id.to_string());
+    let job = crate::jobs::enqueue(app, {
+        let mut j = prospector_store::jobs::NewJob::new(
+            "system.sleep",
+            format!("{{\"ms\":0,\"marker\":\"{marker}\"}}"),
+        );
+        j.workspace_id = Some(ctx.ws);
+        j.run_at += 3_600_000;
+        j
+    })
+    .await?;
+    if let Some(j) = job {
+        ids.insert("job_id".into(), j.0.to_string());
+    }
+    Ok(ids)
+}

@@ -1,0 +1,121 @@
+//! Use cases that tie `core`, `store` and the providers together. The web layer and the CLI
+//! call only this crate. Holds configuration, the error type mapped to HTTP by `web`, and the
+//! background worker with its scheduler.
+
+pub mod accounts;
+pub mod audit;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod fixtures;
+pub mod jobs;
+pub mod workspaces;
+
+pub use config::Config;
+pub use error::AppError;
+pub use prospector_core as core;
+pub use prospector_store as store;
+
+use prospector_store::Db;
+use std::sync::Arc;
+
+/// Result of a use case.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// The application: configuration, database and keys. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    db: Db,
+    keys: crypto::Keys,
+}
+
+impl App {
+    /// Connect to the configured database, apply migrations unless told not to, load keys.
+    pub async fn start(config: Config, migrate: bool) -> AppResult<App> {
+        let keys = crypto::Keys::load_or_create(&config)?;
+        let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+        if migrate {
+            db.migrate().await?;
+        }
+        tracing::info!(backend = ?db.backend(), "database ready");
+        Ok(App {
+            inner: Arc::new(Inner { config, db, keys }),
+        })
+    }
+
+    /// Build from parts (tests that bring their own database).
+    pub fn from_parts(config: Config, db: Db, keys: crypto::Keys) -> App {
+        App {
+            inner: Arc::new(Inner { config, db, keys }),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn keys(&self) -> &crypto::Keys {
+        &self.inner.keys
+    }
+}
+
+/// Who is doing something, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<prospector_core::ids::UserId>,
+    /// An email, "token:NAME", "cli" or "system".
+    pub label: String,
+    pub ip: String,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor {
+            user_id: None,
+            label: "system".into(),
+            ip: String::new(),
+        }
+    }
+
+    pub fn cli() -> Actor {
+        Actor {
+            user_id: None,
+            label: "cli".into(),
+            ip: String::new(),
+        }
+    }
+}
+
+/// An authenticated member acting inside one workspace. Built only by the web extractors and
+/// the CLI after checking membership, so holding one means the workspace id is trusted.
+#[derive(Debug, Clone)]
+pub struct WsCtx {
+    pub ws: prospector_core::ids::WorkspaceId,
+    pub slug: String,
+    pub name: String,
+    pub role: prospector_core::role::Role,
+    pub actor: Actor,
+}
+
+impl WsCtx {
+    /// Fail with `Forbidden` unless the member's role allows `p`.
+    pub fn require(&self, p: prospector_core::role::Permission) -> AppResult<()> {
+        if self.role.allows(p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "your role ({}) does not allow this; ask an owner or admin",
+                self.role
+            )))
+        }
+    }
+}

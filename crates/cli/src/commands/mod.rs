@@ -1,0 +1,121 @@
+//! Command-line commands. Each maps to app use cases; output meant for scripts goes to stdout,
+//! messages to stderr, and failures exit non-zero with a one-line reason.
+
+mod accounts;
+mod mail;
+mod serve;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use prospector_app::config::LogFormat;
+use prospector_app::{App, Config};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "prospector",
+    version,
+    about = "Find businesses, scan and score them, reach them by email, WhatsApp and SMS, and turn replies into leads."
+)]
+pub struct Cli {
+    /// Log format: text or json (overrides PROSPECTOR_LOG_FORMAT).
+    #[arg(long, global = true, value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
+    /// Database URL (overrides DATABASE_URL).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web UI, the REST API and a background worker in one process.
+    Serve(serve::ServeArgs),
+    /// Run only background workers (scale-out).
+    Worker(serve::WorkerArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a demo user and workspace if absent, print the URL and login, and serve.
+    Demo(serve::DemoArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(accounts::UserCmd),
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspace(accounts::WorkspaceCmd),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(accounts::TokenCmd),
+    /// Inspect and drive the job queue.
+    #[command(subcommand)]
+    Job(serve::JobCmd),
+    /// Check that a running server answers /healthz (for container health checks).
+    Healthcheck {
+        /// Base URL of the server (default: http://PROSPECTOR_BIND).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Classify an email message: reply, auto_reply, bounce, feedback or other.
+    ClassifyEmail(mail::ClassifyArgs),
+}
+
+impl Cli {
+    /// Commands whose stdout is data keep the logs quiet unless asked.
+    pub fn quiet_logs(&self) -> bool {
+        !matches!(
+            self.command,
+            Command::Serve(_) | Command::Worker(_) | Command::Demo(_) | Command::Migrate
+        )
+    }
+}
+
+pub fn load_config(cli: &Cli) -> Result<Config> {
+    let mut config = Config::load()?;
+    if let Some(f) = &cli.log_format {
+        config.log_format = if f == "json" {
+            LogFormat::Json
+        } else {
+            LogFormat::Text
+        };
+    }
+    if let Some(url) = &cli.database_url {
+        config.database_url = url.clone();
+    }
+    if let Command::Serve(a) = &cli.command
+        && let Some(b) = &a.bind
+    {
+        config.bind = b.clone();
+        if std::env::var("PROSPECTOR_PUBLIC_URL").is_err() {
+            config.public_url = format!("http://{b}");
+        }
+    }
+    if let Command::Demo(a) = &cli.command
+        && let Some(b) = &a.bind
+    {
+        config.bind = b.clone();
+        if std::env::var("PROSPECTOR_PUBLIC_URL").is_err() {
+            config.public_url = format!("http://{b}");
+        }
+    }
+    Ok(config)
+}
+
+pub async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
+    match cli.command {
+        Command::Serve(a) => serve::serve(config, a).await,
+        Command::Worker(a) => serve::worker(config, a).await,
+        Command::Demo(a) => serve::demo(config, a).await,
+        Command::Migrate => {
+            let app = App::start(config, true).await?;
+            eprintln!("migrations applied ({:?})", app.db().backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(c) => accounts::user(config, c).await,
+        Command::Workspace(c) => accounts::workspace(config, c).await,
+        Command::Token(c) => accounts::token(config, c).await,
+        Command::Job(c) => serve::job(config, c).await,
+        Command::Healthcheck { url } => serve::healthcheck(config, url).await,
+        Command::ClassifyEmail(a) => mail::classify(a),
+    }
+}

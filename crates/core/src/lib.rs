@@ -1,0 +1,11 @@
+//! Pure domain logic for Prospector: typed ids, roles, parsed domain values, normalisation,
+//! CSV import planning, scoring and backoff. No I/O, no async, no database.
+
+pub mod backoff;
+pub mod ids;
+pub mod import;
+pub mod normalize;
+pub mod role;
+pub mod scoring;
+pub mod slug;
+pub mod time;

@@ -1,0 +1,22 @@
+//! The database. One `Db` handle over SQLite (embedded default) and PostgreSQL (scale-out),
+//! the same SQL text for both, one module per aggregate. Every query that reads or writes
+//! tenant data takes a [`WorkspaceId`]. No business rules live here.
+
+pub mod audit;
+pub mod db;
+pub mod error;
+pub mod invitations;
+pub mod jobs;
+pub mod login_attempts;
+pub mod memberships;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+pub mod workspaces;
+
+pub use db::{Backend, Db};
+pub use error::StoreError;
+pub use prospector_core::ids::{JobId, TokenId, UserId, WorkspaceId};
+
+/// Result of a store call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
