@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod error;
 pub mod fixtures;
 pub mod jobs;
+pub mod testing;
 pub mod workspaces;
 
 pub use config::Config;
