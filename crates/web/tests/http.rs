@@ -45,6 +45,23 @@ async fn owner(t: &TestApp, email: &str, ws_name: &str) -> (String, String) {
     (ws.slug, tok.token)
 }
 
+/// Load the sign-in page (which sets the CSRF cookie) and return the form's token.
+async fn login_csrf(c: &reqwest::Client, base: &str) -> String {
+    let page = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = page
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap_or_default();
+    token.split('"').next().unwrap_or_default().to_string()
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -288,22 +305,7 @@ async fn login_csrf_and_rate_limit() {
     let (slug, _) = owner(&t, "owner@b.example.com", "Beta").await;
     let c = client();
     // The login page sets the CSRF cookie; a post without the token is refused.
-    let page = c
-        .get(format!("{}/login", t.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = login_csrf(&c, &t.base).await;
     let r = c
         .post(format!("{}/login", t.base))
         .form(&[
@@ -389,22 +391,7 @@ async fn login_csrf_and_rate_limit() {
         last, 403,
         "header token that does not match the cookie is refused"
     );
-    let page = c2
-        .get(format!("{}/login", t.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf2 = page
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf2 = login_csrf(&c2, &t.base).await;
     for _ in 0..6 {
         last = c2
             .post(format!("{}/login", t.base))
