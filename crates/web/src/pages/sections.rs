@@ -29,12 +29,14 @@ pub async fn dashboard(State(s): State<AppState>, p: Page) -> PageResult {
     let activity = prospector_app::store::audit::list(s.app.db(), p.ctx.ws, None, 10)
         .await
         .map_err(AppError::from)?;
+    // Only figures the workspace really has; pipeline figures join as their capabilities land.
+    let invitations = prospector_app::workspaces::invitations(&s.app, &p.ctx)
+        .await?
+        .len();
     let stats = vec![
-        ("New contacts today", "0".to_string()),
-        ("New leads today", "0".to_string()),
-        ("Active campaigns", "0".to_string()),
-        ("Response rate", "—".to_string()),
         ("Members", members.to_string()),
+        ("Open invitations", invitations.to_string()),
+        ("Recent changes", activity.len().to_string()),
     ];
     Ok(render(&Dashboard {
         shell,
