@@ -3,6 +3,7 @@
 
 mod accounts;
 mod mail;
+mod scan;
 mod serve;
 
 use anyhow::Result;
@@ -58,6 +59,10 @@ pub enum Command {
     },
     /// Classify an email message: reply, auto_reply, bounce, feedback or other.
     ClassifyEmail(mail::ClassifyArgs),
+    /// Scan a website (or a file of them) for contacts, socials, tech stack and quality.
+    Scan(scan::ScanArgs),
+    /// Verify an email address: syntax, MX, disposable, role, free provider.
+    VerifyEmail(scan::VerifyArgs),
 }
 
 impl Cli {
@@ -117,5 +122,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Command::Job(c) => serve::job(config, c).await,
         Command::Healthcheck { url } => serve::healthcheck(config, url).await,
         Command::ClassifyEmail(a) => mail::classify(a),
+        Command::Scan(a) => scan::scan(a).await,
+        Command::VerifyEmail(a) => scan::verify(a).await,
     }
 }
