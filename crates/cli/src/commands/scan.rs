@@ -4,6 +4,7 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use futures::StreamExt;
+use prospector_app::core::time::now_ms;
 use prospector_scan::{ScanOptions, VerifyOptions};
 use std::io::Write;
 use std::process::ExitCode;
@@ -57,9 +58,25 @@ pub async fn scan(a: ScanArgs) -> Result<ExitCode> {
     }
     match (a.url, a.urls) {
         (Some(url), None) => {
-            let report = prospector_scan::scan_site(&url, &opts).await?;
-            println!("{}", serde_json::to_string(&report)?);
-            Ok(ExitCode::SUCCESS)
+            let started = std::time::Instant::now();
+            match prospector_scan::scan_site(&url, &opts).await {
+                Ok(report) => {
+                    println!("{}", serde_json::to_string(&report)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    // Same shape as a success, with `error` set, so scripts can read either.
+                    let failed = prospector_scan::ScanReport::failed(
+                        &url,
+                        &e,
+                        now_ms(),
+                        started.elapsed().as_millis() as u64,
+                    );
+                    println!("{}", serde_json::to_string(&failed)?);
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         (None, Some(file)) => {
             let text = std::fs::read_to_string(&file)
