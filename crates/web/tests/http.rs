@@ -62,6 +62,15 @@ async fn login_csrf(c: &reqwest::Client, base: &str) -> String {
     token.split('"').next().unwrap_or_default().to_string()
 }
 
+/// Post the sign-in form with the given fields.
+async fn post_login(c: &reqwest::Client, base: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    c.post(format!("{base}/login"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -306,39 +315,39 @@ async fn login_csrf_and_rate_limit() {
     let c = client();
     // The login page sets the CSRF cookie; a post without the token is refused.
     let csrf = login_csrf(&c, &t.base).await;
-    let r = c
-        .post(format!("{}/login", t.base))
-        .form(&[
+    let r = post_login(
+        &c,
+        &t.base,
+        &[
             ("email", "owner@b.example.com"),
             ("password", "password-123"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 403);
-    let r = c
-        .post(format!("{}/login", t.base))
-        .form(&[
+    let r = post_login(
+        &c,
+        &t.base,
+        &[
             ("_csrf", csrf.as_str()),
             ("email", "owner@b.example.com"),
             ("password", "wrong-password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("wrong email or password"));
-    let r = c
-        .post(format!("{}/login", t.base))
-        .form(&[
+    let r = post_login(
+        &c,
+        &t.base,
+        &[
             ("_csrf", csrf.as_str()),
             ("email", "owner@b.example.com"),
             ("password", "password-123"),
             ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let dash = c
         .get(format!("{}/w/{slug}/dashboard", t.base))
@@ -393,17 +402,17 @@ async fn login_csrf_and_rate_limit() {
     );
     let csrf2 = login_csrf(&c2, &t.base).await;
     for _ in 0..6 {
-        last = c2
-            .post(format!("{}/login", t.base))
-            .form(&[
+        last = post_login(
+            &c2,
+            &t.base,
+            &[
                 ("_csrf", csrf2.as_str()),
                 ("email", "owner@c.example.com"),
                 ("password", "nope-nope-nope"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .status();
+            ],
+        )
+        .await
+        .status();
     }
     assert_eq!(last, 429);
 }
