@@ -5,9 +5,11 @@
 pub mod accounts;
 pub mod audit;
 pub mod config;
+pub mod contacts;
 pub mod crypto;
 pub mod error;
 pub mod fixtures;
+pub mod imports;
 pub mod jobs;
 pub mod testing;
 pub mod workspaces;
@@ -38,6 +40,13 @@ struct Inner {
 impl App {
     /// Connect to the configured database, apply migrations unless told not to, load keys.
     pub async fn start(config: Config, migrate: bool) -> AppResult<App> {
+        // The data dir holds the SQLite file, uploads and the generated key; make it first.
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            AppError::Internal(format!(
+                "cannot create the data directory {}: {e}",
+                config.data_dir.display()
+            ))
+        })?;
         let keys = crypto::Keys::load_or_create(&config)?;
         let db = Db::connect(&config.database_url, config.db_max_connections).await?;
         if migrate {

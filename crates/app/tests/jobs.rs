@@ -11,7 +11,9 @@ use tokio::sync::watch;
 fn fast_opts(concurrency: usize) -> WorkerOptions {
     WorkerOptions {
         concurrency,
-        lease_ms: 2_000,
+        // Long enough that write contention on a slow machine (24 tasks sharing one SQLite
+        // writer) never outlasts it: lease expiry is tested on its own with a short lease.
+        lease_ms: 30_000,
         poll_ms: 10,
         grace: Duration::from_secs(5),
         schedule: false,
@@ -170,19 +172,19 @@ async fn expired_lease_is_reclaimed_and_job_rerun() {
         "dead-worker",
         &Registry::standard().kinds(),
         1,
-        200,
+        1_000,
     )
     .await
     .unwrap();
     assert_eq!(claimed.len(), 1);
     assert!(
-        jobs::claim(app.db(), "other", &Registry::standard().kinds(), 1, 200)
+        jobs::claim(app.db(), "other", &Registry::standard().kinds(), 1, 1_000)
             .await
             .unwrap()
             .is_empty(),
         "a leased job is not claimable"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
     let ran = run_one(&app, &Registry::standard(), &fast_opts(1))
         .await
         .unwrap();

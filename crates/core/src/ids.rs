@@ -43,3 +43,15 @@ id_type!(
     /// An API token row (never the secret itself).
     TokenId
 );
+id_type!(
+    /// A business being prospected.
+    CompanyId
+);
+id_type!(
+    /// A person or generic inbox, at a company or standing alone.
+    ContactId
+);
+id_type!(
+    /// One CSV import run.
+    ImportId
+);

@@ -7,5 +7,6 @@ pub mod import;
 pub mod normalize;
 pub mod role;
 pub mod scoring;
+pub mod search;
 pub mod slug;
 pub mod time;

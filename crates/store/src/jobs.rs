@@ -130,10 +130,13 @@ pub async fn claim(
         AND ($5 = ',*,' OR $5 LIKE '%,' || kind || ',%') \
         ORDER BY priority DESC, run_at, id LIMIT $4";
     let sql = match db {
+        // A CTE is evaluated once, so the locked set is exactly the set updated.
         Db::Postgres(_) => format!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, \
-             locked_until = $3, updated_at = $2 WHERE id IN ({pick} FOR UPDATE SKIP LOCKED) \
-             RETURNING {COLS}"
+            "WITH picked AS ({} FOR UPDATE SKIP LOCKED) \
+             UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, \
+             locked_until = $3, updated_at = $2 FROM picked WHERE jobs.id = picked.pid \
+             RETURNING {COLS}",
+            pick.replacen("SELECT id FROM", "SELECT id AS pid FROM", 1)
         ),
         Db::Sqlite(_) => format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, \
@@ -146,16 +149,25 @@ pub async fn claim(
     Ok(jobs)
 }
 
-/// Extend the lease of jobs this worker still holds. Returns how many were extended.
+/// Extend the lease of jobs this worker still holds, in one statement per call so a busy
+/// database sees one short write, not one per job. Returns how many were extended.
 pub async fn heartbeat(db: &Db, worker: &str, ids: &[i64], lease_ms: i64) -> Result<u64> {
     let now = now_ms();
     let mut n = 0;
-    for id in ids {
-        let r = on_db!(db, p => sqlx::query(
-            "UPDATE jobs SET locked_until = $3, updated_at = $4 WHERE id = $1 AND locked_by = $2 \
-             AND state = 'running'")
-            .bind(id).bind(worker).bind(now + lease_ms).bind(now).execute(p).await.map(|r| r.rows_affected()))?;
-        n += r;
+    for chunk in ids.chunks(200) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
+        let sql = format!(
+            "UPDATE jobs SET locked_until = $2, updated_at = $3 WHERE locked_by = $1 \
+             AND state = 'running' AND id IN ({})",
+            marks.join(", ")
+        );
+        n += on_db!(db, p => {
+            let mut q = sqlx::query(&sql).bind(worker).bind(now + lease_ms).bind(now);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(p).await.map(|r| r.rows_affected())
+        })?;
     }
     Ok(n)
 }
@@ -267,12 +279,13 @@ pub async fn retry_dead(db: &Db, ws: Option<WorkspaceId>, id: JobId) -> Result<(
     Ok(())
 }
 
-/// Cancel a job that has not finished.
+/// Cancel a job that has not finished. A running job sees it through [`is_cancelled`] and
+/// stops early; its worker's late completion is then refused.
 pub async fn cancel(db: &Db, ws: WorkspaceId, id: JobId) -> Result<()> {
     let now = now_ms();
     let r = on_db!(db, p => sqlx::query(
         "UPDATE jobs SET state = 'cancelled', finished_at = $3, updated_at = $3 WHERE id = $2 \
-         AND workspace_id = $1 AND state = 'queued'")
+         AND workspace_id = $1 AND state IN ('queued', 'running')")
         .bind(ws.0).bind(id.0).bind(now).execute(p).await.map(|r| r.rows_affected()))?;
     if r == 0 {
         return Err(StoreError::NotFound);

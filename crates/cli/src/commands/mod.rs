@@ -2,6 +2,7 @@
 //! messages to stderr, and failures exit non-zero with a one-line reason.
 
 mod accounts;
+mod contacts;
 mod mail;
 mod scan;
 mod serve;
@@ -63,6 +64,10 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Verify an email address: syntax, MX, disposable, role, free provider.
     VerifyEmail(scan::VerifyArgs),
+    /// Import contacts and companies from a CSV file (or preview it with --preview N).
+    Import(contacts::ImportArgs),
+    /// Export contacts or companies as CSV.
+    Export(contacts::ExportArgs),
 }
 
 impl Cli {
@@ -124,5 +129,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Command::ClassifyEmail(a) => mail::classify(a),
         Command::Scan(a) => scan::scan(a).await,
         Command::VerifyEmail(a) => scan::verify(a).await,
+        Command::Import(a) => contacts::import(config, a).await,
+        Command::Export(a) => contacts::export(config, a).await,
     }
 }

@@ -67,7 +67,13 @@ pub fn merge<T: Merge>(existing: &T, incoming: &T, mode: OnDuplicate) -> T {
     out
 }
 
-fn field<T: Clone + PartialEq>(dst: &mut Option<T>, src: &Option<T>, mode: OnDuplicate) -> bool {
+/// Merge one optional value under `mode`; returns true when `dst` changed. An empty
+/// incoming value never erases.
+pub fn field<T: Clone + PartialEq>(
+    dst: &mut Option<T>,
+    src: &Option<T>,
+    mode: OnDuplicate,
+) -> bool {
     let Some(v) = src else { return false };
     let take = match mode {
         OnDuplicate::Skip => false,

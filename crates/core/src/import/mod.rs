@@ -19,7 +19,7 @@ pub mod sniff;
 
 pub use dedupe::{DedupeKey, Deduper, dedupe_keys};
 pub use error::{FileError, ReadError, RecordError, RecordErrorKind};
-pub use export::{csv_cell_escape, write_error_report};
+pub use export::{CsvTable, ERROR_REPORT_HEADERS, csv_cell_escape, write_error_report};
 pub use mapping::{Field, Mapping, MappingError, Suggestion, Target};
 pub use merge::{Merge, OnDuplicate, OnDuplicateError, merge};
 pub use preview::{Preview, preview, preview_with};

@@ -1,0 +1,487 @@
+//! Companies: the businesses being prospected. Every query is scoped by workspace.
+
+use crate::query::{Sql, like_escape, search_condition};
+use crate::{CompanyId, Db, Result, StoreError, WorkspaceId, bind_args, on_db};
+use prospector_core::time::now_ms;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// The columns of a company that a person or an import writes.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, Serialize)]
+pub struct CompanyFields {
+    pub name: Option<String>,
+    /// Lower-cased "name|city", to match a company that has no website or phone.
+    #[serde(skip)]
+    pub name_key: Option<String>,
+    /// Registrable domain of the website ("acme.com"); unset for shared hosts.
+    pub domain: Option<String>,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+    pub category: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub rating: Option<f64>,
+    pub review_count: Option<i64>,
+    pub source: String,
+    pub source_id: Option<String>,
+    /// Custom fields as a JSON object of strings.
+    pub custom: String,
+    pub notes: Option<String>,
+    #[serde(skip)]
+    pub search_text: String,
+}
+
+/// A stored company.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Company {
+    pub id: i64,
+    pub workspace_id: i64,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub f: CompanyFields,
+    pub import_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Contacts at this company.
+    pub contact_count: i64,
+    #[sqlx(skip)]
+    pub tags: Vec<String>,
+}
+
+impl Company {
+    pub fn cid(&self) -> CompanyId {
+        CompanyId(self.id)
+    }
+}
+
+/// Column list in insert order (everything in [`CompanyFields`]).
+pub const FIELD_COLS: &[&str] = &[
+    "name",
+    "name_key",
+    "domain",
+    "website",
+    "phone",
+    "category",
+    "address",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "rating",
+    "review_count",
+    "source",
+    "source_id",
+    "custom",
+    "notes",
+    "search_text",
+];
+
+/// The values of `f` in [`FIELD_COLS`] order.
+pub fn field_args(f: &CompanyFields) -> Vec<crate::query::Arg> {
+    use crate::query::Arg;
+    vec![
+        Arg::from(&f.name),
+        Arg::from(&f.name_key),
+        Arg::from(&f.domain),
+        Arg::from(&f.website),
+        Arg::from(&f.phone),
+        Arg::from(&f.category),
+        Arg::from(&f.address),
+        Arg::from(&f.city),
+        Arg::from(&f.region),
+        Arg::from(&f.postal_code),
+        Arg::from(&f.country),
+        Arg::OptF64(f.latitude),
+        Arg::OptF64(f.longitude),
+        Arg::OptF64(f.rating),
+        Arg::OptI64(f.review_count),
+        Arg::Text(f.source.clone()),
+        Arg::from(&f.source_id),
+        Arg::Text(f.custom.clone()),
+        Arg::from(&f.notes),
+        Arg::Text(f.search_text.clone()),
+    ]
+}
+
+fn select_cols() -> String {
+    let mut s = String::from("co.id, co.workspace_id");
+    for c in FIELD_COLS {
+        s.push_str(", co.");
+        s.push_str(c);
+    }
+    s.push_str(
+        ", co.import_id, co.created_at, co.updated_at, \
+         (SELECT COUNT(*) FROM contacts ct WHERE ct.workspace_id = co.workspace_id \
+         AND ct.company_id = co.id) AS contact_count",
+    );
+    s
+}
+
+/// Filters of the companies table (all optional, combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct CompanyFilter {
+    /// Prefix terms from `core::search::query_terms`.
+    pub terms: Vec<String>,
+    pub tag: Option<String>,
+    pub source: Option<String>,
+    pub category: Option<String>,
+    pub country: Option<String>,
+    pub has_website: Option<bool>,
+    pub has_phone: Option<bool>,
+    pub custom_key: Option<String>,
+    pub custom_value: Option<String>,
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+    pub ids: Option<Vec<i64>>,
+}
+
+/// Sort orders of the companies table; each ends with the id for a stable keyset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CompanySort {
+    #[default]
+    Newest,
+    Oldest,
+    Name,
+    Updated,
+}
+
+/// Where the next page starts: the sort value and id of the last row of this one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cursor {
+    Id(i64),
+    Text(String, i64),
+    Int(i64, i64),
+}
+
+fn where_clause(db: &Db, ws: WorkspaceId, f: &CompanyFilter) -> Sql {
+    let mut s = Sql::new("");
+    let w = s.arg(ws.0);
+    s.push(&format!(" WHERE co.workspace_id = {w}"));
+    if !f.terms.is_empty() {
+        search_condition(db, &mut s, "co", "companies_fts", &f.terms);
+    }
+    if let Some(tag) = &f.tag {
+        s.push_args(
+            " AND EXISTS (SELECT 1 FROM company_tags t WHERE t.workspace_id = co.workspace_id \
+             AND t.company_id = co.id AND t.tag = ?)",
+            vec![tag.as_str().into()],
+        );
+    }
+    if let Some(v) = &f.source {
+        s.push_args(" AND co.source = ?", vec![v.as_str().into()]);
+    }
+    if let Some(v) = &f.category {
+        s.push_args(" AND co.category = ?", vec![v.as_str().into()]);
+    }
+    if let Some(v) = &f.country {
+        s.push_args(" AND co.country = ?", vec![v.as_str().into()]);
+    }
+    for (flag, col) in [(f.has_website, "website"), (f.has_phone, "phone")] {
+        match flag {
+            Some(true) => s.push(&format!(" AND co.{col} IS NOT NULL")),
+            Some(false) => s.push(&format!(" AND co.{col} IS NULL")),
+            None => &mut s,
+        };
+    }
+    if let Some(pat) = custom_pattern(f.custom_key.as_deref(), f.custom_value.as_deref()) {
+        s.push_args(" AND co.custom LIKE ? ESCAPE '\\'", vec![pat.into()]);
+    }
+    if let Some(t) = f.created_after {
+        s.push_args(" AND co.created_at >= ?", vec![t.into()]);
+    }
+    if let Some(t) = f.created_before {
+        s.push_args(" AND co.created_at < ?", vec![t.into()]);
+    }
+    if let Some(ids) = &f.ids {
+        in_list(&mut s, "co.id", ids);
+    }
+    s
+}
+
+/// `AND col IN (...)` over `ids` (an empty list matches nothing).
+pub(crate) fn in_list(s: &mut Sql, col: &str, ids: &[i64]) {
+    if ids.is_empty() {
+        s.push(" AND 1 = 0");
+        return;
+    }
+    let marks: Vec<String> = ids.iter().map(|i| s.arg(*i)).collect();
+    s.push(&format!(" AND {col} IN ({})", marks.join(", ")));
+}
+
+/// A LIKE pattern over the compact JSON of custom fields: `"key":"value"` (or `"key":`).
+pub(crate) fn custom_pattern(key: Option<&str>, value: Option<&str>) -> Option<String> {
+    let key = key.filter(|k| !k.is_empty())?;
+    let k = serde_json::to_string(key).ok()?;
+    Some(match value.filter(|v| !v.is_empty()) {
+        Some(v) => {
+            let v = serde_json::to_string(v).ok()?;
+            format!("%{}:{}%", like_escape(&k), like_escape(&v))
+        }
+        None => format!("%{}:%", like_escape(&k)),
+    })
+}
+
+fn order_and_cursor(s: &mut Sql, sort: CompanySort, cursor: Option<&Cursor>) -> &'static str {
+    match (sort, cursor) {
+        (CompanySort::Newest, Some(Cursor::Id(id))) => {
+            s.push_args(" AND co.id < ?", vec![(*id).into()]);
+        }
+        (CompanySort::Oldest, Some(Cursor::Id(id))) => {
+            s.push_args(" AND co.id > ?", vec![(*id).into()]);
+        }
+        (CompanySort::Name, Some(Cursor::Text(v, id))) => {
+            s.push_args(
+                " AND (COALESCE(co.name, ''), co.id) > (?, ?)",
+                vec![v.as_str().into(), (*id).into()],
+            );
+        }
+        (CompanySort::Updated, Some(Cursor::Int(v, id))) => {
+            s.push_args(
+                " AND (co.updated_at, co.id) < (?, ?)",
+                vec![(*v).into(), (*id).into()],
+            );
+        }
+        _ => {}
+    }
+    match sort {
+        CompanySort::Newest => " ORDER BY co.id DESC",
+        CompanySort::Oldest => " ORDER BY co.id ASC",
+        CompanySort::Name => " ORDER BY COALESCE(co.name, '') ASC, co.id ASC",
+        CompanySort::Updated => " ORDER BY co.updated_at DESC, co.id DESC",
+    }
+}
+
+/// The cursor that continues after `c` under `sort`.
+pub fn cursor_after(c: &Company, sort: CompanySort) -> Cursor {
+    match sort {
+        CompanySort::Newest | CompanySort::Oldest => Cursor::Id(c.id),
+        CompanySort::Name => Cursor::Text(c.f.name.clone().unwrap_or_default(), c.id),
+        CompanySort::Updated => Cursor::Int(c.updated_at, c.id),
+    }
+}
+
+/// One page of a workspace's companies.
+pub async fn list(
+    db: &Db,
+    ws: WorkspaceId,
+    f: &CompanyFilter,
+    sort: CompanySort,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<Company>> {
+    let mut s = where_clause(db, ws, f);
+    let order = order_and_cursor(&mut s, sort, cursor);
+    let lim = s.arg(limit.clamp(1, 10_000));
+    let text = format!(
+        "SELECT {} FROM companies co{}{order} LIMIT {lim}",
+        select_cols(),
+        s.text
+    );
+    let mut rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Company>(&text), s.args)
+        .fetch_all(p).await)?;
+    attach_tags(db, ws, &mut rows).await?;
+    Ok(rows)
+}
+
+/// How many companies match, counting at most `cap` (a large table shows "10,000+").
+pub async fn count(db: &Db, ws: WorkspaceId, f: &CompanyFilter, cap: i64) -> Result<i64> {
+    let mut s = where_clause(db, ws, f);
+    let lim = s.arg(cap);
+    let text = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM companies co{} LIMIT {lim}) x",
+        s.text
+    );
+    Ok(
+        on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&text), s.args)
+        .fetch_one(p).await)?,
+    )
+}
+
+/// Ids of every matching company (bulk actions on a filtered table), at most `cap`.
+pub async fn ids(db: &Db, ws: WorkspaceId, f: &CompanyFilter, cap: i64) -> Result<Vec<i64>> {
+    let mut s = where_clause(db, ws, f);
+    let lim = s.arg(cap);
+    let text = format!(
+        "SELECT co.id FROM companies co{} ORDER BY co.id LIMIT {lim}",
+        s.text
+    );
+    Ok(
+        on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&text), s.args)
+        .fetch_all(p).await)?,
+    )
+}
+
+pub async fn get(db: &Db, ws: WorkspaceId, id: CompanyId) -> Result<Company> {
+    let f = CompanyFilter {
+        ids: Some(vec![id.0]),
+        ..Default::default()
+    };
+    list(db, ws, &f, CompanySort::Newest, None, 1)
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// Create a company by hand or from an API call.
+pub async fn insert(db: &Db, ws: WorkspaceId, f: &CompanyFields) -> Result<Company> {
+    let now = now_ms();
+    let mut s = Sql::new(format!(
+        "INSERT INTO companies (workspace_id, {}, created_at, updated_at) VALUES (",
+        FIELD_COLS.join(", ")
+    ));
+    let mut marks = vec![s.arg(ws.0)];
+    for a in field_args(f) {
+        marks.push(s.arg(a));
+    }
+    marks.push(s.arg(now));
+    marks.push(s.arg(now));
+    s.push(&marks.join(", "));
+    s.push(") RETURNING id");
+    let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text), s.args)
+        .fetch_one(p).await)?;
+    get(db, ws, CompanyId(id)).await
+}
+
+/// Replace every field of a company.
+pub async fn update(db: &Db, ws: WorkspaceId, id: CompanyId, f: &CompanyFields) -> Result<Company> {
+    let s = update_sql(ws, id.0, f, now_ms());
+    let n = on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get(db, ws, id).await
+}
+
+/// The UPDATE statement writing all fields of one company.
+pub(crate) fn update_sql(ws: WorkspaceId, id: i64, f: &CompanyFields, now: i64) -> Sql {
+    let mut s = Sql::new("UPDATE companies SET ");
+    let mut sets = Vec::new();
+    for (col, a) in FIELD_COLS.iter().zip(field_args(f)) {
+        let p = s.arg(a);
+        sets.push(format!("{col} = {p}"));
+    }
+    let p = s.arg(now);
+    sets.push(format!("updated_at = {p}"));
+    s.push(&sets.join(", "));
+    s.push_args(
+        " WHERE workspace_id = ? AND id = ?",
+        vec![ws.0.into(), id.into()],
+    );
+    s
+}
+
+/// Delete companies (their contacts stay, without a company). Returns how many were deleted.
+pub async fn delete(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<u64> {
+    let mut n = 0;
+    for chunk in ids.chunks(500) {
+        let mut s = Sql::new("DELETE FROM companies WHERE workspace_id = ");
+        let w = s.arg(ws.0);
+        s.push(&w);
+        in_list(&mut s, "id", chunk);
+        n += on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(n)
+}
+
+/// Companies matching any of the keys (import de-duplication).
+pub async fn find_matches(
+    db: &Db,
+    ws: WorkspaceId,
+    domains: &[String],
+    phones: &[String],
+    name_keys: &[String],
+) -> Result<Vec<Company>> {
+    let mut out: Vec<Company> = Vec::new();
+    for (col, vals) in [
+        ("domain", domains),
+        ("phone", phones),
+        ("name_key", name_keys),
+    ] {
+        for chunk in vals.chunks(500) {
+            let mut s = Sql::new("");
+            let w = s.arg(ws.0);
+            let marks: Vec<String> = chunk.iter().map(|v| s.arg(v.as_str())).collect();
+            let text = format!(
+                "SELECT {} FROM companies co WHERE co.workspace_id = {w} AND co.{col} IN ({})",
+                select_cols_light(),
+                marks.join(", ")
+            );
+            let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Company>(&text), s.args)
+                .fetch_all(p).await)?;
+            for r in rows {
+                if !out.iter().any(|o| o.id == r.id) {
+                    out.push(r);
+                }
+            }
+        }
+    }
+    attach_tags(db, ws, &mut out).await?;
+    Ok(out)
+}
+
+/// Like [`select_cols`] without the contact count (cheaper, for matching).
+fn select_cols_light() -> String {
+    let mut s = String::from("co.id, co.workspace_id");
+    for c in FIELD_COLS {
+        s.push_str(", co.");
+        s.push_str(c);
+    }
+    s.push_str(", co.import_id, co.created_at, co.updated_at, 0 AS contact_count");
+    s
+}
+
+async fn attach_tags(db: &Db, ws: WorkspaceId, rows: &mut [Company]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let tags = tags_of(db, ws, &ids).await?;
+    for r in rows.iter_mut() {
+        r.tags = tags.get(&r.id).cloned().unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Tags of the given companies.
+pub async fn tags_of(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let mut s = Sql::new("SELECT company_id, tag FROM company_tags WHERE workspace_id = ");
+        let w = s.arg(ws.0);
+        s.push(&w);
+        in_list(&mut s, "company_id", chunk);
+        s.push(" ORDER BY tag");
+        let rows: Vec<(i64, String)> = on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, String)>(&s.text), s.args)
+            .fetch_all(p).await)?;
+        for (id, tag) in rows {
+            out.entry(id).or_default().push(tag);
+        }
+    }
+    Ok(out)
+}
+
+/// Add `tag` to the companies (already tagged ones are left alone). Returns rows added.
+pub async fn add_tag(db: &Db, ws: WorkspaceId, ids: &[i64], tag: &str) -> Result<u64> {
+    crate::contacts::add_tag_rows(db, ws, "company_tags", "company_id", "companies", ids, tag).await
+}
+
+/// Remove `tag` from the companies. Returns rows removed.
+pub async fn remove_tag(db: &Db, ws: WorkspaceId, ids: &[i64], tag: &str) -> Result<u64> {
+    crate::contacts::remove_tag_rows(db, ws, "company_tags", "company_id", ids, tag).await
+}
+
+/// Every distinct tag in use on companies, for filter menus.
+pub async fn all_tags(db: &Db, ws: WorkspaceId) -> Result<Vec<String>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, String>(
+        "SELECT DISTINCT tag FROM company_tags WHERE workspace_id = $1 ORDER BY tag LIMIT 500")
+        .bind(ws.0).fetch_all(p).await)?)
+}

@@ -1,0 +1,582 @@
+//! Contacts: a person or a generic inbox, at a company or standing alone. A contact is a lead
+//! when `lead_stage` is set. Every query is scoped by workspace.
+
+use crate::companies::{Cursor, custom_pattern, in_list};
+use crate::query::{Arg, Sql, search_condition};
+use crate::{ContactId, Db, Result, StoreError, WorkspaceId, bind_args, on_db};
+use prospector_core::time::now_ms;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// The columns of a contact that a person or an import writes.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, Serialize)]
+pub struct ContactFields {
+    pub company_id: Option<i64>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub full_name: Option<String>,
+    pub job_title: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub whatsapp: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    /// "company|full name" for a contact with neither email nor phone (de-duplication).
+    #[serde(skip)]
+    pub person_key: Option<String>,
+    /// Custom fields as a JSON object of strings.
+    pub custom: String,
+    pub notes: Option<String>,
+    pub source: String,
+    pub lead_stage: Option<String>,
+    pub lead_source: Option<String>,
+    pub consent_email: String,
+    pub consent_whatsapp: String,
+    pub consent_sms: String,
+    #[serde(skip)]
+    pub search_text: String,
+}
+
+impl ContactFields {
+    /// Empty fields with the defaults the database would give.
+    pub fn new(source: &str) -> ContactFields {
+        ContactFields {
+            custom: "{}".into(),
+            source: source.into(),
+            consent_email: "unknown".into(),
+            consent_whatsapp: "unknown".into(),
+            consent_sms: "unknown".into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A stored contact with its company's name and its tags.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Contact {
+    pub id: i64,
+    pub workspace_id: i64,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub f: ContactFields,
+    pub import_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub company_name: Option<String>,
+    #[sqlx(skip)]
+    pub tags: Vec<String>,
+}
+
+impl Contact {
+    pub fn cid(&self) -> ContactId {
+        ContactId(self.id)
+    }
+
+    /// The best name to show: full name, else first + last, else email, else phone.
+    pub fn display_name(&self) -> String {
+        if let Some(n) = &self.f.full_name {
+            return n.clone();
+        }
+        let parts: Vec<&str> = [&self.f.first_name, &self.f.last_name]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !parts.is_empty() {
+            return parts.join(" ");
+        }
+        self.f
+            .email
+            .clone()
+            .or_else(|| self.f.phone.clone())
+            .or_else(|| self.f.whatsapp.clone())
+            .unwrap_or_else(|| format!("Contact #{}", self.id))
+    }
+}
+
+/// Column list in insert order (everything in [`ContactFields`]).
+pub const FIELD_COLS: &[&str] = &[
+    "company_id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "job_title",
+    "email",
+    "phone",
+    "whatsapp",
+    "address",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "person_key",
+    "custom",
+    "notes",
+    "source",
+    "lead_stage",
+    "lead_source",
+    "consent_email",
+    "consent_whatsapp",
+    "consent_sms",
+    "search_text",
+];
+
+/// The values of `f` in [`FIELD_COLS`] order.
+pub fn field_args(f: &ContactFields) -> Vec<Arg> {
+    vec![
+        Arg::OptI64(f.company_id),
+        Arg::from(&f.first_name),
+        Arg::from(&f.last_name),
+        Arg::from(&f.full_name),
+        Arg::from(&f.job_title),
+        Arg::from(&f.email),
+        Arg::from(&f.phone),
+        Arg::from(&f.whatsapp),
+        Arg::from(&f.address),
+        Arg::from(&f.city),
+        Arg::from(&f.region),
+        Arg::from(&f.postal_code),
+        Arg::from(&f.country),
+        Arg::from(&f.person_key),
+        Arg::Text(f.custom.clone()),
+        Arg::from(&f.notes),
+        Arg::Text(f.source.clone()),
+        Arg::from(&f.lead_stage),
+        Arg::from(&f.lead_source),
+        Arg::Text(f.consent_email.clone()),
+        Arg::Text(f.consent_whatsapp.clone()),
+        Arg::Text(f.consent_sms.clone()),
+        Arg::Text(f.search_text.clone()),
+    ]
+}
+
+fn select_cols() -> String {
+    let mut s = String::from("c.id, c.workspace_id");
+    for col in FIELD_COLS {
+        s.push_str(", c.");
+        s.push_str(col);
+    }
+    s.push_str(", c.import_id, c.created_at, c.updated_at, co.name AS company_name");
+    s
+}
+
+const FROM: &str = " FROM contacts c LEFT JOIN companies co ON co.id = c.company_id AND co.workspace_id = c.workspace_id";
+
+/// Filters of the contacts table (all optional, combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct ContactFilter {
+    /// Prefix terms from `core::search::query_terms`.
+    pub terms: Vec<String>,
+    pub tag: Option<String>,
+    pub source: Option<String>,
+    /// A stage name; `"any"` means every lead.
+    pub lead_stage: Option<String>,
+    pub lead_source: Option<String>,
+    pub has_email: Option<bool>,
+    pub has_phone: Option<bool>,
+    pub has_whatsapp: Option<bool>,
+    pub company_id: Option<i64>,
+    pub import_id: Option<i64>,
+    pub custom_key: Option<String>,
+    pub custom_value: Option<String>,
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+    pub ids: Option<Vec<i64>>,
+}
+
+/// Sort orders of the contacts table; each ends with the id for a stable keyset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContactSort {
+    #[default]
+    Newest,
+    Oldest,
+    Name,
+    Updated,
+}
+
+fn where_clause(db: &Db, ws: WorkspaceId, f: &ContactFilter) -> Sql {
+    let mut s = Sql::new("");
+    let w = s.arg(ws.0);
+    s.push(&format!(" WHERE c.workspace_id = {w}"));
+    if !f.terms.is_empty() {
+        search_condition(db, &mut s, "c", "contacts_fts", &f.terms);
+    }
+    if let Some(tag) = &f.tag {
+        s.push_args(
+            " AND EXISTS (SELECT 1 FROM contact_tags t WHERE t.workspace_id = c.workspace_id \
+             AND t.contact_id = c.id AND t.tag = ?)",
+            vec![tag.as_str().into()],
+        );
+    }
+    if let Some(v) = &f.source {
+        s.push_args(" AND c.source = ?", vec![v.as_str().into()]);
+    }
+    match f.lead_stage.as_deref() {
+        Some("any") => {
+            s.push(" AND c.lead_stage IS NOT NULL");
+        }
+        Some("none") => {
+            s.push(" AND c.lead_stage IS NULL");
+        }
+        Some(v) => {
+            s.push_args(" AND c.lead_stage = ?", vec![v.into()]);
+        }
+        None => {}
+    }
+    if let Some(v) = &f.lead_source {
+        s.push_args(" AND c.lead_source = ?", vec![v.as_str().into()]);
+    }
+    for (flag, col) in [
+        (f.has_email, "email"),
+        (f.has_phone, "phone"),
+        (f.has_whatsapp, "whatsapp"),
+    ] {
+        match flag {
+            Some(true) => s.push(&format!(" AND c.{col} IS NOT NULL")),
+            Some(false) => s.push(&format!(" AND c.{col} IS NULL")),
+            None => &mut s,
+        };
+    }
+    if let Some(v) = f.company_id {
+        s.push_args(" AND c.company_id = ?", vec![v.into()]);
+    }
+    if let Some(v) = f.import_id {
+        s.push_args(" AND c.import_id = ?", vec![v.into()]);
+    }
+    if let Some(pat) = custom_pattern(f.custom_key.as_deref(), f.custom_value.as_deref()) {
+        s.push_args(" AND c.custom LIKE ? ESCAPE '\\'", vec![pat.into()]);
+    }
+    if let Some(t) = f.created_after {
+        s.push_args(" AND c.created_at >= ?", vec![t.into()]);
+    }
+    if let Some(t) = f.created_before {
+        s.push_args(" AND c.created_at < ?", vec![t.into()]);
+    }
+    if let Some(ids) = &f.ids {
+        in_list(&mut s, "c.id", ids);
+    }
+    s
+}
+
+fn order_and_cursor(s: &mut Sql, sort: ContactSort, cursor: Option<&Cursor>) -> &'static str {
+    match (sort, cursor) {
+        (ContactSort::Newest, Some(Cursor::Id(id))) => {
+            s.push_args(" AND c.id < ?", vec![(*id).into()]);
+        }
+        (ContactSort::Oldest, Some(Cursor::Id(id))) => {
+            s.push_args(" AND c.id > ?", vec![(*id).into()]);
+        }
+        (ContactSort::Name, Some(Cursor::Text(v, id))) => {
+            s.push_args(
+                " AND (COALESCE(c.full_name, ''), c.id) > (?, ?)",
+                vec![v.as_str().into(), (*id).into()],
+            );
+        }
+        (ContactSort::Updated, Some(Cursor::Int(v, id))) => {
+            s.push_args(
+                " AND (c.updated_at, c.id) < (?, ?)",
+                vec![(*v).into(), (*id).into()],
+            );
+        }
+        _ => {}
+    }
+    match sort {
+        ContactSort::Newest => " ORDER BY c.id DESC",
+        ContactSort::Oldest => " ORDER BY c.id ASC",
+        ContactSort::Name => " ORDER BY COALESCE(c.full_name, '') ASC, c.id ASC",
+        ContactSort::Updated => " ORDER BY c.updated_at DESC, c.id DESC",
+    }
+}
+
+/// The cursor that continues after `c` under `sort`.
+pub fn cursor_after(c: &Contact, sort: ContactSort) -> Cursor {
+    match sort {
+        ContactSort::Newest | ContactSort::Oldest => Cursor::Id(c.id),
+        ContactSort::Name => Cursor::Text(c.f.full_name.clone().unwrap_or_default(), c.id),
+        ContactSort::Updated => Cursor::Int(c.updated_at, c.id),
+    }
+}
+
+/// One page of a workspace's contacts.
+pub async fn list(
+    db: &Db,
+    ws: WorkspaceId,
+    f: &ContactFilter,
+    sort: ContactSort,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<Contact>> {
+    let mut s = where_clause(db, ws, f);
+    let order = order_and_cursor(&mut s, sort, cursor);
+    let lim = s.arg(limit.clamp(1, 10_000));
+    let text = format!(
+        "SELECT {}{FROM}{}{order} LIMIT {lim}",
+        select_cols(),
+        s.text
+    );
+    let mut rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Contact>(&text), s.args)
+        .fetch_all(p).await)?;
+    attach_tags(db, ws, &mut rows).await?;
+    Ok(rows)
+}
+
+/// How many contacts match, counting at most `cap`.
+pub async fn count(db: &Db, ws: WorkspaceId, f: &ContactFilter, cap: i64) -> Result<i64> {
+    let mut s = where_clause(db, ws, f);
+    let lim = s.arg(cap);
+    let text = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM contacts c{} LIMIT {lim}) x",
+        s.text
+    );
+    Ok(
+        on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&text), s.args)
+        .fetch_one(p).await)?,
+    )
+}
+
+/// Ids of every matching contact (bulk actions on a filtered table), at most `cap`.
+pub async fn ids(db: &Db, ws: WorkspaceId, f: &ContactFilter, cap: i64) -> Result<Vec<i64>> {
+    let mut s = where_clause(db, ws, f);
+    let lim = s.arg(cap);
+    let text = format!(
+        "SELECT c.id FROM contacts c{} ORDER BY c.id LIMIT {lim}",
+        s.text
+    );
+    Ok(
+        on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&text), s.args)
+        .fetch_all(p).await)?,
+    )
+}
+
+pub async fn get(db: &Db, ws: WorkspaceId, id: ContactId) -> Result<Contact> {
+    let f = ContactFilter {
+        ids: Some(vec![id.0]),
+        ..Default::default()
+    };
+    list(db, ws, &f, ContactSort::Newest, None, 1)
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// Create a contact by hand or from an API call. A taken email is a `Conflict` on "email".
+pub async fn insert(db: &Db, ws: WorkspaceId, f: &ContactFields) -> Result<Contact> {
+    let now = now_ms();
+    let mut s = Sql::new(format!(
+        "INSERT INTO contacts (workspace_id, {}, created_at, updated_at) VALUES (",
+        FIELD_COLS.join(", ")
+    ));
+    let mut marks = vec![s.arg(ws.0)];
+    for a in field_args(f) {
+        marks.push(s.arg(a));
+    }
+    marks.push(s.arg(now));
+    marks.push(s.arg(now));
+    s.push(&marks.join(", "));
+    s.push(") RETURNING id");
+    let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text), s.args)
+        .fetch_one(p).await)?;
+    get(db, ws, ContactId(id)).await
+}
+
+/// Replace every field of a contact.
+pub async fn update(db: &Db, ws: WorkspaceId, id: ContactId, f: &ContactFields) -> Result<Contact> {
+    let s = update_sql(ws, id.0, f, now_ms());
+    let n = on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get(db, ws, id).await
+}
+
+/// The UPDATE statement writing all fields of one contact.
+pub(crate) fn update_sql(ws: WorkspaceId, id: i64, f: &ContactFields, now: i64) -> Sql {
+    let mut s = Sql::new("UPDATE contacts SET ");
+    let mut sets = Vec::new();
+    for (col, a) in FIELD_COLS.iter().zip(field_args(f)) {
+        let p = s.arg(a);
+        sets.push(format!("{col} = {p}"));
+    }
+    let p = s.arg(now);
+    sets.push(format!("updated_at = {p}"));
+    s.push(&sets.join(", "));
+    s.push_args(
+        " WHERE workspace_id = ? AND id = ?",
+        vec![ws.0.into(), id.into()],
+    );
+    s
+}
+
+/// Delete contacts. Returns how many were deleted.
+pub async fn delete(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<u64> {
+    let mut n = 0;
+    for chunk in ids.chunks(500) {
+        let mut s = Sql::new("DELETE FROM contacts WHERE workspace_id = ");
+        let w = s.arg(ws.0);
+        s.push(&w);
+        in_list(&mut s, "id", chunk);
+        n += on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(n)
+}
+
+/// Contacts matching any of the keys (import de-duplication). Phones match the phone or the
+/// WhatsApp column.
+pub async fn find_matches(
+    db: &Db,
+    ws: WorkspaceId,
+    emails: &[String],
+    phones: &[String],
+    person_keys: &[String],
+) -> Result<Vec<Contact>> {
+    let mut out: Vec<Contact> = Vec::new();
+    for (col, vals) in [
+        ("email", emails),
+        ("phone", phones),
+        ("whatsapp", phones),
+        ("person_key", person_keys),
+    ] {
+        for chunk in vals.chunks(500) {
+            let mut s = Sql::new("");
+            let w = s.arg(ws.0);
+            let marks: Vec<String> = chunk.iter().map(|v| s.arg(v.as_str())).collect();
+            let text = format!(
+                "SELECT {}{FROM} WHERE c.workspace_id = {w} AND c.{col} IN ({})",
+                select_cols(),
+                marks.join(", ")
+            );
+            let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Contact>(&text), s.args)
+                .fetch_all(p).await)?;
+            for r in rows {
+                if !out.iter().any(|o| o.id == r.id) {
+                    out.push(r);
+                }
+            }
+        }
+    }
+    attach_tags(db, ws, &mut out).await?;
+    Ok(out)
+}
+
+async fn attach_tags(db: &Db, ws: WorkspaceId, rows: &mut [Contact]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let tags = tags_of(db, ws, &ids).await?;
+    for r in rows.iter_mut() {
+        r.tags = tags.get(&r.id).cloned().unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Tags of the given contacts.
+pub async fn tags_of(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let mut s = Sql::new("SELECT contact_id, tag FROM contact_tags WHERE workspace_id = ");
+        let w = s.arg(ws.0);
+        s.push(&w);
+        in_list(&mut s, "contact_id", chunk);
+        s.push(" ORDER BY tag");
+        let rows: Vec<(i64, String)> = on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, String)>(&s.text), s.args)
+            .fetch_all(p).await)?;
+        for (id, tag) in rows {
+            out.entry(id).or_default().push(tag);
+        }
+    }
+    Ok(out)
+}
+
+/// Add `tag` to the contacts (already tagged ones are left alone). Returns rows added.
+pub async fn add_tag(db: &Db, ws: WorkspaceId, ids: &[i64], tag: &str) -> Result<u64> {
+    add_tag_rows(db, ws, "contact_tags", "contact_id", "contacts", ids, tag).await
+}
+
+/// Remove `tag` from the contacts. Returns rows removed.
+pub async fn remove_tag(db: &Db, ws: WorkspaceId, ids: &[i64], tag: &str) -> Result<u64> {
+    remove_tag_rows(db, ws, "contact_tags", "contact_id", ids, tag).await
+}
+
+/// Tag rows of one owner table; only owners inside the workspace get the tag.
+pub(crate) async fn add_tag_rows(
+    db: &Db,
+    ws: WorkspaceId,
+    table: &str,
+    owner_col: &str,
+    owner_table: &str,
+    ids: &[i64],
+    tag: &str,
+) -> Result<u64> {
+    let mut n = 0;
+    for chunk in ids.chunks(500) {
+        let mut s = Sql::new("");
+        let w = s.arg(ws.0);
+        let t = s.arg(tag);
+        let text = format!(
+            "INSERT INTO {table} (workspace_id, {owner_col}, tag) SELECT {w}, o.id, {t} \
+             FROM {owner_table} o WHERE o.workspace_id = {w}"
+        );
+        s.text = text;
+        in_list(&mut s, "o.id", chunk);
+        s.push(" ON CONFLICT DO NOTHING");
+        n += on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(n)
+}
+
+pub(crate) async fn remove_tag_rows(
+    db: &Db,
+    ws: WorkspaceId,
+    table: &str,
+    owner_col: &str,
+    ids: &[i64],
+    tag: &str,
+) -> Result<u64> {
+    let mut n = 0;
+    for chunk in ids.chunks(500) {
+        let mut s = Sql::new("");
+        let w = s.arg(ws.0);
+        let t = s.arg(tag);
+        s.text = format!("DELETE FROM {table} WHERE workspace_id = {w} AND tag = {t}");
+        in_list(&mut s, owner_col, chunk);
+        n += on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(n)
+}
+
+/// Every distinct tag in use on contacts, for filter menus.
+pub async fn all_tags(db: &Db, ws: WorkspaceId) -> Result<Vec<String>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, String>(
+        "SELECT DISTINCT tag FROM contact_tags WHERE workspace_id = $1 ORDER BY tag LIMIT 500")
+        .bind(ws.0).fetch_all(p).await)?)
+}
+
+/// Totals for the dashboard.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ContactTotals {
+    pub contacts: i64,
+    pub with_email: i64,
+    pub with_phone: i64,
+    pub leads: i64,
+}
+
+pub async fn totals(db: &Db, ws: WorkspaceId) -> Result<ContactTotals> {
+    let (contacts, with_email, with_phone, leads): (i64, i64, i64, i64) = on_db!(db, p => sqlx::query_as(
+        "SELECT COUNT(*), COUNT(email), COUNT(COALESCE(phone, whatsapp)), COUNT(lead_stage) \
+         FROM contacts WHERE workspace_id = $1")
+        .bind(ws.0).fetch_one(p).await)?;
+    Ok(ContactTotals {
+        contacts,
+        with_email,
+        with_phone,
+        leads,
+    })
+}

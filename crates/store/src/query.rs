@@ -1,0 +1,176 @@
+//! A small builder for statements whose WHERE clause depends on filters: the text grows with
+//! `$n` placeholders and the values are kept beside it, then bound in order on either backend.
+
+/// One bound value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    I64(i64),
+    OptI64(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    OptF64(Option<f64>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::I64(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptI64(v)
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<&Option<String>> for Arg {
+    fn from(v: &Option<String>) -> Self {
+        Arg::OptText(v.clone())
+    }
+}
+impl From<Option<f64>> for Arg {
+    fn from(v: Option<f64>) -> Self {
+        Arg::OptF64(v)
+    }
+}
+
+/// SQL text with its arguments.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>) -> Sql {
+        Sql {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Append raw SQL text.
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    /// Keep `v` as the next argument and return its placeholder (`$n`).
+    pub fn arg(&mut self, v: impl Into<Arg>) -> String {
+        self.args.push(v.into());
+        format!("${}", self.args.len())
+    }
+
+    /// Append `text` with every `?` replaced by the placeholder of the next value.
+    pub fn push_args(&mut self, text: &str, values: Vec<Arg>) -> &mut Self {
+        let mut values = values.into_iter();
+        let mut out = String::with_capacity(text.len() + 8);
+        for c in text.chars() {
+            if c == '?' {
+                let v = values.next().unwrap_or(Arg::OptText(None));
+                out.push_str(&self.arg(v));
+            } else {
+                out.push(c);
+            }
+        }
+        self.text.push_str(&out);
+        self
+    }
+}
+
+/// Bind every argument of a [`Sql`] to a query built from its text.
+#[macro_export]
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args.iter() {
+            q = match a {
+                $crate::query::Arg::I64(v) => q.bind(*v),
+                $crate::query::Arg::OptI64(v) => q.bind(*v),
+                $crate::query::Arg::Text(v) => q.bind(v.clone()),
+                $crate::query::Arg::OptText(v) => q.bind(v.clone()),
+                $crate::query::Arg::OptF64(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+/// Escape `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The full-text condition on a table's `search_text` for prefix `terms` (already reduced to
+/// letters and digits by `core::search::query_terms`).
+pub fn search_condition(
+    db: &crate::Db,
+    sql: &mut Sql,
+    alias: &str,
+    fts_table: &str,
+    terms: &[String],
+) {
+    match db {
+        crate::Db::Sqlite(_) => {
+            let m: Vec<String> = terms
+                .iter()
+                .map(|t| format!("\"{}\"*", t.replace('"', "")))
+                .collect();
+            let p = sql.arg(m.join(" "));
+            sql.push(&format!(
+                " AND {alias}.id IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH {p})"
+            ));
+        }
+        crate::Db::Postgres(_) => {
+            let m: Vec<String> = terms
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{}:*",
+                        t.replace(['\'', '\\', ':', '&', '|', '!', '(', ')'], "")
+                    )
+                })
+                .collect();
+            let p = sql.arg(m.join(" & "));
+            sql.push(&format!(
+                " AND to_tsvector('simple', {alias}.search_text) @@ to_tsquery('simple', {p})"
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_arguments() {
+        let mut s = Sql::new("SELECT 1 WHERE a = ");
+        let p = s.arg(5i64);
+        s.push(&p);
+        s.push_args(" AND b = ? AND c = ?", vec!["x".into(), Arg::OptI64(None)]);
+        assert_eq!(s.text, "SELECT 1 WHERE a = $1 AND b = $2 AND c = $3");
+        assert_eq!(s.args.len(), 3);
+        assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
+    }
+}
