@@ -42,5 +42,61 @@ pub async fn seed_isolation(
     if let Some(j) = job {
         ids.insert("job_id".into(), j.0.to_string());
     }
+    let company = crate::contacts::create_company(
+        app,
+        ctx,
+        &crate::contacts::CompanyInput {
+            name: Some(format!("{marker} Bakery")),
+            website: Some(format!(
+                "https://{}-bakery.example.com",
+                marker.to_lowercase()
+            )),
+            ..Default::default()
+        },
+    )
+    .await?;
+    ids.insert("company_id".into(), company.id.to_string());
+    let contact = crate::contacts::create_contact(
+        app,
+        ctx,
+        &crate::contacts::ContactInput {
+            full_name: Some(format!("{marker} Person")),
+            email: Some(format!("{}@contact.example.com", marker.to_lowercase())),
+            company_id: Some(company.id),
+            tags: Some(vec![marker.to_string()]),
+            ..Default::default()
+        },
+    )
+    .await?;
+    crate::contacts::add_note(
+        app,
+        ctx,
+        prospector_store::timeline::Subject::Contact(contact.id),
+        &format!("{marker} note"),
+    )
+    .await?;
+    ids.insert("contact_id".into(), contact.id.to_string());
+    let path = crate::imports::new_upload_path(app, ctx.ws).await?;
+    let csv = format!(
+        "Company,Email\n{marker} Import Co,{}@import.example.com\n,bad\n",
+        marker.to_lowercase()
+    );
+    tokio::fs::write(&path, &csv)
+        .await
+        .map_err(|e| crate::AppError::Internal(e.to_string()))?;
+    let imp = crate::imports::create(
+        app,
+        ctx,
+        &format!("{marker}.csv"),
+        &path,
+        csv.len() as i64,
+        "",
+        &crate::imports::ImportOptions::default(),
+        false,
+    )
+    .await?;
+    let never = || -> futures::future::BoxFuture<'static, bool> { Box::pin(async { false }) };
+    crate::imports::run_stored(app, ctx.ws, imp.iid(), &mut |_| {}, &never).await?;
+    ids.insert("import_id".into(), imp.id.to_string());
     Ok(ids)
 }

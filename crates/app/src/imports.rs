@@ -8,8 +8,8 @@ use crate::{App, AppError, AppResult, WsCtx};
 use prospector_core::ids::{ImportId, WorkspaceId};
 use prospector_core::import::merge::field as merge_field;
 use prospector_core::import::{
-    CompanyDraft, ContactDraft, CsvReader, DedupeKey, FileError, ImportRow, Mapping, OnDuplicate,
-    ReadError, ReaderOptions, Record, RowError, RowMapper, Severity, dedupe_keys,
+    CompanyDraft, ContactDraft, CsvReader, DedupeKey, Deduper, FileError, ImportRow, Mapping,
+    OnDuplicate, ReadError, ReaderOptions, Record, RowError, RowMapper, Severity, dedupe_keys,
 };
 use prospector_core::normalize::CountryCode;
 use prospector_core::search::search_text;
@@ -20,7 +20,7 @@ use prospector_store::imports::{
     self as store, Batch, Counts, Import, ImportError, NewImport, Ref,
 };
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -187,6 +187,19 @@ pub fn upload_dir(app: &App, ws: WorkspaceId) -> PathBuf {
     app.config().data_dir.join("imports").join(ws.0.to_string())
 }
 
+/// A fresh path for an upload of workspace `ws` (the directory exists).
+pub async fn new_upload_path(app: &App, ws: WorkspaceId) -> AppResult<PathBuf> {
+    let dir = upload_dir(app, ws);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| AppError::Internal(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(dir.join(format!(
+        "{}-{}.csv",
+        now_ms(),
+        crate::crypto::random_token(6)
+    )))
+}
+
 /// Store an uploaded file's bytes under the data dir; returns its path, size and SHA-256.
 pub async fn save_upload(
     app: &App,
@@ -337,7 +350,7 @@ pub async fn run(
         ..Summary::default()
     };
     // Dry runs write nothing, so duplicates of rows from earlier batches are found here.
-    let mut prior: Option<HashSet<u64>> = (!write).then(HashSet::new);
+    let mut prior: Option<Deduper> = (!write).then(Deduper::new);
     let mut fatal: Option<String> = None;
     let mut state = "done";
     while let Some(msg) = rx.recv().await {
@@ -736,7 +749,7 @@ async fn plan_batch(
     ws: WorkspaceId,
     rows: &[ImportRow],
     mode: OnDuplicate,
-    mut prior: Option<&mut HashSet<u64>>,
+    prior: Option<&mut Deduper>,
 ) -> AppResult<Batch> {
     // 1. Every key of the batch, looked up at once.
     let mut emails = Vec::new();
@@ -818,13 +831,11 @@ async fn plan_batch(
     let mut new_co_tags: Vec<Vec<String>> = Vec::new();
 
     for (row, keys) in rows.iter().zip(&keys_of) {
-        if let Some(p) = prior.as_deref_mut() {
-            let seen = keys.iter().any(|k| p.contains(&k.fingerprint()));
-            p.extend(keys.iter().map(DedupeKey::fingerprint));
-            if seen {
-                b.counts.duplicates += 1;
-                continue;
-            }
+        if let Some(p) = prior.as_deref()
+            && p.duplicate_of(row).is_some()
+        {
+            b.counts.duplicates += 1;
+            continue;
         }
         let mut created = false;
         let mut changed = false;
@@ -1001,6 +1012,11 @@ async fn plan_batch(
             b.counts.updated += 1;
         } else if matched {
             b.counts.duplicates += 1;
+        }
+    }
+    if let Some(p) = prior {
+        for row in rows {
+            p.remember(row);
         }
     }
     for (i, (f, ch, _)) in stored_co.into_iter().enumerate() {

@@ -435,7 +435,7 @@ fn select_cols_light() -> String {
         s.push_str(", co.");
         s.push_str(c);
     }
-    s.push_str(", co.import_id, co.created_at, co.updated_at, 0 AS contact_count");
+    s.push_str(", co.import_id, co.created_at, co.updated_at, CAST(0 AS BIGINT) AS contact_count");
     s
 }
 

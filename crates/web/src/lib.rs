@@ -47,6 +47,8 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::layer))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        // One limit for every body (uploads included): the layer above, not axum's 2 MB default.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,

@@ -142,17 +142,26 @@ impl Deduper {
     /// Records the row's keys and returns the key that makes it a duplicate of an earlier
     /// row, if any (see the module doc for which keys count).
     pub fn observe(&mut self, row: &ImportRow) -> Option<DedupeKey> {
+        let dup = self.duplicate_of(row);
+        self.remember(row);
+        dup
+    }
+
+    /// The key that makes `row` a duplicate of a remembered row, without remembering it.
+    pub fn duplicate_of(&self, row: &ImportRow) -> Option<DedupeKey> {
         let keys = dedupe_keys(row);
         let has_contact_key = keys.iter().any(DedupeKey::is_contact_key);
-        let dup = keys
-            .iter()
+        keys.iter()
             .filter(|k| k.is_contact_key() == has_contact_key)
             .find(|k| self.seen.contains(&k.fingerprint()))
-            .cloned();
-        for k in &keys {
+            .cloned()
+    }
+
+    /// Remember the row's keys.
+    pub fn remember(&mut self, row: &ImportRow) {
+        for k in dedupe_keys(row) {
             self.seen.insert(k.fingerprint());
         }
-        dup
     }
 
     /// Number of distinct keys remembered.

@@ -45,3 +45,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         }
     }
 }
+
+/// Like `axum::extract::Query`, but a bad query string is a 422 in the API error body.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(v) => Ok(ApiQuery(v)),
+            Err(e) => {
+                let path = e.path().to_string();
+                Err(AppError::Validation {
+                    field: (path != ".").then_some(path),
+                    message: format!("bad query string: {}", e.into_inner()),
+                }
+                .into())
+            }
+        }
+    }
+}

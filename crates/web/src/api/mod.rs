@@ -5,6 +5,8 @@
 //! lists every route.
 
 pub mod account;
+pub mod contacts;
+pub mod imports;
 pub mod jobs;
 pub mod json;
 pub mod members;
@@ -53,7 +55,28 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::get, tokens::revoke))
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::get))
-        .routes(routes!(jobs::retry));
+        .routes(routes!(jobs::retry))
+        .routes(routes!(contacts::list, contacts::create))
+        .routes(routes!(contacts::export))
+        .routes(routes!(contacts::bulk))
+        .routes(routes!(contacts::get, contacts::update, contacts::delete))
+        .routes(routes!(contacts::erase))
+        .routes(routes!(contacts::notes, contacts::add_note))
+        .routes(routes!(contacts::timeline))
+        .routes(routes!(contacts::list_companies, contacts::create_company))
+        .routes(routes!(contacts::export_companies))
+        .routes(routes!(contacts::bulk_companies))
+        .routes(routes!(
+            contacts::get_company,
+            contacts::update_company,
+            contacts::delete_company
+        ))
+        .routes(routes!(contacts::company_timeline))
+        .routes(routes!(imports::list, imports::create))
+        .routes(routes!(imports::get))
+        .routes(routes!(imports::cancel))
+        .routes(routes!(imports::errors))
+        .routes(routes!(imports::errors_csv));
     let doc = r.get_openapi().clone();
     r.route(
         "/api/v1/openapi.json",
