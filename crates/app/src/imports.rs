@@ -285,7 +285,7 @@ pub fn options_of(imp: &Import) -> AppResult<ImportOptions> {
         on_duplicate: imp
             .on_duplicate
             .parse()
-            .map_err(|e: prospector_core::import::OnDuplicateError| AppError::Internal(e.0))?,
+            .map_err(|e: prospector_core::import::OnDuplicateError| AppError::Internal(e.to_string()))?,
         dry_run: imp.dry_run,
     })
 }

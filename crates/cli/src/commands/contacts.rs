@@ -90,7 +90,7 @@ pub async fn import(config: Config, a: ImportArgs) -> Result<ExitCode> {
     let on_duplicate: OnDuplicate = a
         .on_duplicate
         .parse()
-        .map_err(|e: prospector_app::core::import::OnDuplicateError| anyhow::anyhow!(e.0))?;
+        .map_err(|e: prospector_app::core::import::OnDuplicateError| anyhow::anyhow!(e.to_string()))?;
     let opts = ImportOptions {
         map: a.map.clone(),
         default_country: a.default_country.clone(),

@@ -157,7 +157,7 @@ pub async fn create(
                 opts.on_duplicate =
                     v.parse()
                         .map_err(|e: prospector_app::core::import::OnDuplicateError| {
-                            AppError::invalid("on_duplicate", e.0)
+                            AppError::invalid("on_duplicate", e.to_string())
                         })?;
             }
             other => {
