@@ -282,10 +282,9 @@ pub fn options_of(imp: &Import) -> AppResult<ImportOptions> {
     Ok(ImportOptions {
         map: serde_json::from_str(&imp.mapping).unwrap_or_default(),
         default_country: imp.default_country.clone(),
-        on_duplicate: imp
-            .on_duplicate
-            .parse()
-            .map_err(|e: prospector_core::import::OnDuplicateError| AppError::Internal(e.to_string()))?,
+        on_duplicate: imp.on_duplicate.parse().map_err(
+            |e: prospector_core::import::OnDuplicateError| AppError::Internal(e.to_string()),
+        )?,
         dry_run: imp.dry_run,
     })
 }

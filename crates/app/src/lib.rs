@@ -7,6 +7,7 @@ pub mod audit;
 pub mod config;
 pub mod contacts;
 pub mod crypto;
+pub mod demo;
 pub mod error;
 pub mod fixtures;
 pub mod imports;

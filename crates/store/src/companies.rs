@@ -344,7 +344,7 @@ pub async fn insert(db: &Db, ws: WorkspaceId, f: &CompanyFields) -> Result<Compa
     marks.push(s.arg(now));
     s.push(&marks.join(", "));
     s.push(") RETURNING id");
-    let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text), s.args)
+    let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text_for(db)), s.args)
         .fetch_one(p).await)?;
     get(db, ws, CompanyId(id)).await
 }
@@ -352,7 +352,7 @@ pub async fn insert(db: &Db, ws: WorkspaceId, f: &CompanyFields) -> Result<Compa
 /// Replace every field of a company.
 pub async fn update(db: &Db, ws: WorkspaceId, id: CompanyId, f: &CompanyFields) -> Result<Company> {
     let s = update_sql(ws, id.0, f, now_ms());
-    let n = on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+    let n = on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
         .execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -386,7 +386,7 @@ pub async fn delete(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<u64> {
         let w = s.arg(ws.0);
         s.push(&w);
         in_list(&mut s, "id", chunk);
-        n += on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+        n += on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
             .execute(p).await.map(|r| r.rows_affected()))?;
     }
     Ok(n)
@@ -401,6 +401,7 @@ pub async fn find_matches(
     name_keys: &[String],
 ) -> Result<Vec<Company>> {
     let mut out: Vec<Company> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (col, vals) in [
         ("domain", domains),
         ("phone", phones),
@@ -415,10 +416,11 @@ pub async fn find_matches(
                 select_cols_light(),
                 marks.join(", ")
             );
-            let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Company>(&text), s.args)
+            s.text = text;
+            let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Company>(&s.text_for(db)), s.args)
                 .fetch_all(p).await)?;
             for r in rows {
-                if !out.iter().any(|o| o.id == r.id) {
+                if seen.insert(r.id) {
                     out.push(r);
                 }
             }
@@ -460,7 +462,7 @@ pub async fn tags_of(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<HashMap<i6
         s.push(&w);
         in_list(&mut s, "company_id", chunk);
         s.push(" ORDER BY tag");
-        let rows: Vec<(i64, String)> = on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, String)>(&s.text), s.args)
+        let rows: Vec<(i64, String)> = on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, String)>(&s.text_for(db)), s.args)
             .fetch_all(p).await)?;
         for (id, tag) in rows {
             out.entry(id).or_default().push(tag);

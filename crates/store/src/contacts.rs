@@ -377,7 +377,7 @@ pub async fn insert(db: &Db, ws: WorkspaceId, f: &ContactFields) -> Result<Conta
     marks.push(s.arg(now));
     s.push(&marks.join(", "));
     s.push(") RETURNING id");
-    let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text), s.args)
+    let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text_for(db)), s.args)
         .fetch_one(p).await)?;
     get(db, ws, ContactId(id)).await
 }
@@ -385,7 +385,7 @@ pub async fn insert(db: &Db, ws: WorkspaceId, f: &ContactFields) -> Result<Conta
 /// Replace every field of a contact.
 pub async fn update(db: &Db, ws: WorkspaceId, id: ContactId, f: &ContactFields) -> Result<Contact> {
     let s = update_sql(ws, id.0, f, now_ms());
-    let n = on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+    let n = on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
         .execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -419,7 +419,7 @@ pub async fn delete(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<u64> {
         let w = s.arg(ws.0);
         s.push(&w);
         in_list(&mut s, "id", chunk);
-        n += on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+        n += on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
             .execute(p).await.map(|r| r.rows_affected()))?;
     }
     Ok(n)
@@ -435,6 +435,7 @@ pub async fn find_matches(
     person_keys: &[String],
 ) -> Result<Vec<Contact>> {
     let mut out: Vec<Contact> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (col, vals) in [
         ("email", emails),
         ("phone", phones),
@@ -450,10 +451,11 @@ pub async fn find_matches(
                 select_cols(),
                 marks.join(", ")
             );
-            let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Contact>(&text), s.args)
+            s.text = text;
+            let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Contact>(&s.text_for(db)), s.args)
                 .fetch_all(p).await)?;
             for r in rows {
-                if !out.iter().any(|o| o.id == r.id) {
+                if seen.insert(r.id) {
                     out.push(r);
                 }
             }
@@ -484,7 +486,7 @@ pub async fn tags_of(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<HashMap<i6
         s.push(&w);
         in_list(&mut s, "contact_id", chunk);
         s.push(" ORDER BY tag");
-        let rows: Vec<(i64, String)> = on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, String)>(&s.text), s.args)
+        let rows: Vec<(i64, String)> = on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, String)>(&s.text_for(db)), s.args)
             .fetch_all(p).await)?;
         for (id, tag) in rows {
             out.entry(id).or_default().push(tag);
@@ -525,7 +527,7 @@ pub(crate) async fn add_tag_rows(
         s.text = text;
         in_list(&mut s, "o.id", chunk);
         s.push(" ON CONFLICT DO NOTHING");
-        n += on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+        n += on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
             .execute(p).await.map(|r| r.rows_affected()))?;
     }
     Ok(n)
@@ -546,7 +548,7 @@ pub(crate) async fn remove_tag_rows(
         let t = s.arg(tag);
         s.text = format!("DELETE FROM {table} WHERE workspace_id = {w} AND tag = {t}");
         in_list(&mut s, owner_col, chunk);
-        n += on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args)
+        n += on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
             .execute(p).await.map(|r| r.rows_affected()))?;
     }
     Ok(n)

@@ -153,7 +153,7 @@ pub struct Counts {
 /// Record progress without writing rows (dry runs).
 pub async fn set_counts(db: &Db, ws: WorkspaceId, id: ImportId, c: &Counts) -> Result<()> {
     let s = counts_sql(ws, id, c);
-    on_db!(db, p => bind_args!(sqlx::query(&s.text), s.args).execute(p).await.map(|r| r.rows_affected()))?;
+    on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -313,7 +313,7 @@ pub async fn write_batch(db: &Db, ws: WorkspaceId, import: ImportId, b: &Batch) 
     let nk = b.new_contacts.len() as i64;
     crate::in_tx!(db, tx => {
         // The first write takes SQLite's write lock, so the id reservation below is safe.
-        bind_args!(sqlx::query(&counts.text), counts.args).execute(&mut *tx).await?;
+        bind_args!(sqlx::query(&counts.text_for(db)), counts.args).execute(&mut *tx).await?;
         let company_ids = reserve_ids!(db, tx, "companies", nc);
         let contact_ids = reserve_ids!(db, tx, "contacts", nk);
         let company_of = |r: &Option<Ref>, fallback: Option<i64>| -> Option<i64> {
@@ -332,7 +332,7 @@ pub async fn write_batch(db: &Db, ws: WorkspaceId, import: ImportId, b: &Batch) 
                 v
             }).collect();
             let s = multi_insert("companies", companies::FIELD_COLS, &rows);
-            bind_args!(sqlx::query(&s.text), s.args).execute(&mut *tx).await?;
+            bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
         }
         for (chunk_no, chunk) in b.new_contacts.chunks(ROWS_PER_STATEMENT).enumerate() {
             let rows: Vec<Vec<Arg>> = chunk.iter().enumerate().map(|(i, (f, r))| {
@@ -344,17 +344,17 @@ pub async fn write_batch(db: &Db, ws: WorkspaceId, import: ImportId, b: &Batch) 
                 v
             }).collect();
             let s = multi_insert("contacts", contacts::FIELD_COLS, &rows);
-            bind_args!(sqlx::query(&s.text), s.args).execute(&mut *tx).await?;
+            bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
         }
         for (id, f) in &b.changed_companies {
             let s = companies::update_sql(ws, *id, f, now);
-            bind_args!(sqlx::query(&s.text), s.args).execute(&mut *tx).await?;
+            bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
         }
         for (id, f, r) in &b.changed_contacts {
             let mut f = f.clone();
             f.company_id = company_of(r, f.company_id);
             let s = contacts::update_sql(ws, *id, &f, now);
-            bind_args!(sqlx::query(&s.text), s.args).execute(&mut *tx).await?;
+            bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
         }
         for (table, owner, tags, ids) in [
             ("company_tags", "company_id", &b.company_tags, &company_ids),
@@ -374,7 +374,7 @@ pub async fn write_batch(db: &Db, ws: WorkspaceId, import: ImportId, b: &Batch) 
                 }
                 if first { continue; }
                 s.push(" ON CONFLICT DO NOTHING");
-                bind_args!(sqlx::query(&s.text), s.args).execute(&mut *tx).await?;
+                bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
             }
         }
         for chunk in b.errors.chunks(ROWS_PER_STATEMENT) {
@@ -386,7 +386,7 @@ pub async fn write_batch(db: &Db, ws: WorkspaceId, import: ImportId, b: &Batch) 
                     e.row_number.into(), e.line.into(), e.column_name.as_str().into(),
                     e.value.as_str().into(), e.reason.as_str().into(), e.severity.as_str().into()]);
             }
-            bind_args!(sqlx::query(&s.text), s.args).execute(&mut *tx).await?;
+            bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
         }
         Ok::<(), StoreError>(())
     })

@@ -91,22 +91,66 @@ impl Sql {
     }
 }
 
+impl Sql {
+    /// The text to run on `db`. On SQLite, `$1, $2, ...` each used once and in order become
+    /// anonymous `?`: sqlx looks every named parameter up by name, which is quadratic in the
+    /// number of parameters and dominated bulk inserts of thousands of values.
+    pub fn text_for(&self, db: &crate::Db) -> std::borrow::Cow<'_, str> {
+        if matches!(db, crate::Db::Postgres(_)) {
+            return std::borrow::Cow::Borrowed(&self.text);
+        }
+        match positional(&self.text, self.args.len()) {
+            Some(t) => std::borrow::Cow::Owned(t),
+            None => std::borrow::Cow::Borrowed(&self.text),
+        }
+    }
+}
+
+/// `text` with `$1..$n` replaced by `?`, or `None` unless each appears once, in order.
+fn positional(text: &str, n: usize) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut next = 1usize;
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut start = 0;
+    while i < b.len() {
+        if b[i] == b'$' {
+            let mut j = i + 1;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            if j > i + 1 {
+                let num: usize = text[i + 1..j].parse().ok()?;
+                if num != next {
+                    return None;
+                }
+                next += 1;
+                out.push_str(&text[start..i]);
+                out.push('?');
+                start = j;
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&text[start..]);
+    (next == n + 1).then_some(out)
+}
+
 /// Bind every argument of a [`Sql`] to a query built from its text.
 #[macro_export]
 macro_rules! bind_args {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args.iter() {
-            q = match a {
-                $crate::query::Arg::I64(v) => q.bind(*v),
-                $crate::query::Arg::OptI64(v) => q.bind(*v),
-                $crate::query::Arg::Text(v) => q.bind(v.clone()),
-                $crate::query::Arg::OptText(v) => q.bind(v.clone()),
-                $crate::query::Arg::OptF64(v) => q.bind(*v),
-            };
-        }
-        q
-    }};
+    // One expression (no `let`), so a temporary SQL text lives as long as the statement.
+    ($q:expr, $args:expr) => {
+        $args.iter().fold($q, |q, a| match a {
+            $crate::query::Arg::I64(v) => q.bind(*v),
+            $crate::query::Arg::OptI64(v) => q.bind(*v),
+            $crate::query::Arg::Text(v) => q.bind(v.clone()),
+            $crate::query::Arg::OptText(v) => q.bind(v.clone()),
+            $crate::query::Arg::OptF64(v) => q.bind(*v),
+        })
+    };
 }
 
 /// Escape `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
@@ -172,5 +216,17 @@ mod tests {
         assert_eq!(s.text, "SELECT 1 WHERE a = $1 AND b = $2 AND c = $3");
         assert_eq!(s.args.len(), 3);
         assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
+    }
+
+    #[test]
+    fn sequential_placeholders_become_anonymous() {
+        assert_eq!(
+            positional("a = $1 AND b IN ($2, $3)", 3).as_deref(),
+            Some("a = ? AND b IN (?, ?)")
+        );
+        assert_eq!(positional("a = $1 AND b = $1", 1), None, "reused");
+        assert_eq!(positional("a = $2 AND b = $1", 2), None, "out of order");
+        assert_eq!(positional("a = $1", 2), None, "an argument unused");
+        assert_eq!(positional("x = $10", 10), None);
     }
 }

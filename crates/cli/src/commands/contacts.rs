@@ -87,10 +87,12 @@ pub async fn import(config: Config, a: ImportArgs) -> Result<ExitCode> {
     let Some(slug) = a.workspace.as_deref() else {
         bail!("--workspace SLUG is required (or use --preview N to look at the file)");
     };
-    let on_duplicate: OnDuplicate = a
-        .on_duplicate
-        .parse()
-        .map_err(|e: prospector_app::core::import::OnDuplicateError| anyhow::anyhow!(e.to_string()))?;
+    let on_duplicate: OnDuplicate =
+        a.on_duplicate
+            .parse()
+            .map_err(|e: prospector_app::core::import::OnDuplicateError| {
+                anyhow::anyhow!(e.to_string())
+            })?;
     let opts = ImportOptions {
         map: a.map.clone(),
         default_country: a.default_country.clone(),

@@ -174,6 +174,13 @@ pub async fn demo(config: Config, a: DemoArgs) -> Result<ExitCode> {
                 .slug
         }
     };
+    let ctx = workspaces::cli_context(&app, &slug).await?;
+    if let Some(s) = prospector_app::demo::seed_contacts(&app, &ctx).await? {
+        println!(
+            "Imported {} demo businesses ({} contacts, {} companies).",
+            s.rows, s.contacts_created, s.companies_created
+        );
+    }
     let url = app.config().public_url.clone();
     println!("Prospector demo is ready.");
     println!("  URL:      {url}/login");

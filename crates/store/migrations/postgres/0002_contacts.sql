@@ -78,7 +78,7 @@ CREATE TABLE contact_tags (
     workspace_id BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     contact_id   BIGINT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
     tag          TEXT   NOT NULL,
-    PRIMARY KEY (contact_id, tag)
+    PRIMARY KEY (workspace_id, contact_id, tag)
 );
 CREATE INDEX contact_tags_ws_tag ON contact_tags(workspace_id, tag, contact_id);
 
@@ -86,7 +86,7 @@ CREATE TABLE company_tags (
     workspace_id BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     company_id   BIGINT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
     tag          TEXT   NOT NULL,
-    PRIMARY KEY (company_id, tag)
+    PRIMARY KEY (workspace_id, company_id, tag)
 );
 CREATE INDEX company_tags_ws_tag ON company_tags(workspace_id, tag, company_id);
 
