@@ -25,5 +25,147 @@
     document.querySelectorAll("[data-copy]").forEach(function (c) {
       c.addEventListener("click", function () { if (navigator.clipboard) navigator.clipboard.writeText(c.textContent.trim()); });
     });
+    columnChooser();
+    bulkForms();
+    uploadForm();
+    importProgress();
   });
+
+  // Contacts and companies tables: show or hide columns, remembered per table.
+  function columnChooser() {
+    document.querySelectorAll("[data-columns]").forEach(function (box) {
+      const name = box.dataset.columns;
+      const key = "prospector-hidden-columns-" + name;
+      const table = document.querySelector('[data-table="' + name + '"]');
+      const toggles = box.querySelectorAll("[data-col-toggle]");
+      let saved = null;
+      try { saved = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { saved = null; }
+      function apply() {
+        const hidden = [];
+        toggles.forEach(function (t) { if (!t.checked) hidden.push(t.dataset.colToggle); });
+        if (table) table.querySelectorAll("[data-col]").forEach(function (c) { c.hidden = hidden.indexOf(c.dataset.col) >= 0; });
+        return hidden;
+      }
+      toggles.forEach(function (t) {
+        t.checked = Array.isArray(saved) ? saved.indexOf(t.dataset.colToggle) < 0 : t.hasAttribute("data-default-on");
+        t.addEventListener("change", function () { localStorage.setItem(key, JSON.stringify(apply())); });
+      });
+      apply();
+      box.hidden = false;
+      document.addEventListener("click", function (e) { if (box.open && !box.contains(e.target)) box.open = false; });
+    });
+  }
+
+  // Row checkboxes, "select all matching", and a confirmation before a bulk delete.
+  function bulkForms() {
+    document.querySelectorAll("form[data-bulk]").forEach(function (f) {
+      const all = f.querySelector("[data-pick-all]");
+      const rows = f.querySelectorAll("input[name=id]");
+      const matching = f.querySelector("[data-select-matching]");
+      if (all) all.addEventListener("change", function () {
+        rows.forEach(function (r) { r.checked = all.checked; });
+        if (!all.checked && matching) matching.checked = false;
+      });
+      if (matching) matching.addEventListener("change", function () {
+        if (matching.checked) { rows.forEach(function (r) { r.checked = true; }); if (all) all.checked = true; }
+      });
+      rows.forEach(function (r) { r.addEventListener("change", function () { if (!r.checked && matching) matching.checked = false; }); });
+      f.addEventListener("submit", function (e) {
+        const action = f.querySelector("[data-bulk-action]");
+        if (!action || action.value !== "delete") return;
+        const count = f.querySelector("[data-count]");
+        const n = matching && matching.checked
+          ? "all " + (count ? count.textContent.trim() : "matching rows")
+          : f.querySelectorAll("input[name=id]:checked").length + " selected";
+        if (!confirm("Delete " + n + "? This cannot be undone.")) e.preventDefault();
+      });
+    });
+  }
+
+  // CSV upload: drag and drop, a size check, and a progress bar while the file is sent.
+  function uploadForm() {
+    const form = document.querySelector("form[data-upload]");
+    if (!form || !window.FormData || !window.XMLHttpRequest) return;
+    const input = form.querySelector("input[type=file]");
+    const zone = form.querySelector("[data-dropzone]");
+    const label = form.querySelector("[data-file-name]");
+    const errorBox = document.querySelector("[data-upload-error]");
+    const bar = form.querySelector("[data-upload-progress]");
+    const percent = form.querySelector("[data-upload-percent]");
+    const button = form.querySelector("button[type=submit]");
+    const max = Number(form.dataset.max || 0);
+    function fail(msg) {
+      if (errorBox) { errorBox.textContent = msg; errorBox.hidden = false; }
+      if (bar) bar.hidden = true;
+      if (button) button.disabled = false;
+    }
+    function size(n) { return n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB"; }
+    function show() { label.textContent = input.files.length ? input.files[0].name + " (" + size(input.files[0].size) + ")" : ""; }
+    input.addEventListener("change", show);
+    ["dragenter", "dragover"].forEach(function (t) { zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("over"); }); });
+    ["dragleave", "dragend", "drop"].forEach(function (t) { zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.remove("over"); }); });
+    zone.addEventListener("drop", function (e) {
+      if (e.dataTransfer && e.dataTransfer.files.length) { input.files = e.dataTransfer.files; show(); }
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!input.files.length) { fail("Choose a CSV file first."); return; }
+      if (max && input.files[0].size > max) { fail("This file is larger than the upload limit of " + form.dataset.maxMb + " MB."); return; }
+      if (errorBox) errorBox.hidden = true;
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      const token = document.querySelector("meta[name=csrf-token]");
+      if (token) xhr.setRequestHeader("X-CSRF-Token", token.content);
+      if (bar) bar.hidden = false;
+      if (button) button.disabled = true;
+      xhr.upload.addEventListener("progress", function (ev) {
+        if (!ev.lengthComputable) return;
+        const p = Math.round(ev.loaded * 100 / ev.total);
+        if (bar) bar.querySelector("progress").value = p;
+        if (percent) percent.textContent = p + "%";
+      });
+      xhr.addEventListener("load", function () {
+        if (xhr.status >= 200 && xhr.status < 300 && xhr.responseURL && xhr.responseURL !== form.action) {
+          window.location.href = xhr.responseURL;
+          return;
+        }
+        const doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+        const msg = doc.querySelector("[data-upload-error]:not([hidden]), .flash.error, main p");
+        fail(msg && msg.textContent.trim() ? msg.textContent.trim() : "The upload failed (HTTP " + xhr.status + ").");
+      });
+      xhr.addEventListener("error", function () { fail("The upload failed: the connection was lost or the file is too large for this server."); });
+      xhr.send(new FormData(form));
+    });
+  }
+
+  // Import progress: figures from the server's event stream; the report loads when it ends.
+  function importProgress() {
+    const box = document.querySelector("[data-events]");
+    if (!box || !window.EventSource) return;
+    const root = box.closest("[data-import]") || document;
+    let finished = false;
+    const es = new EventSource(box.dataset.events);
+    es.addEventListener("progress", function (ev) {
+      let d;
+      try { d = JSON.parse(ev.data); } catch (e) { return; }
+      const show = d.show || {};
+      root.querySelectorAll("[data-k]").forEach(function (el) {
+        const v = show[el.dataset.k];
+        if (v !== undefined) el.textContent = v;
+      });
+      root.querySelectorAll("[data-k-value]").forEach(function (el) {
+        const v = d[el.dataset.kValue];
+        if (typeof v === "number") el.value = v;
+      });
+      const badge = root.querySelector("[data-state-badge]");
+      if (badge) badge.className = "badge state-" + d.state;
+      if (d.final) finished = true;
+    });
+    es.addEventListener("gone", function () { finished = true; });
+    // The server ends the stream after the final event; then show the report (without the
+    // notice of the form that led here, which is stale by now).
+    es.addEventListener("error", function () {
+      if (finished) { es.close(); window.location.replace(window.location.pathname); }
+    });
+  }
 })();

@@ -251,18 +251,16 @@ async fn upload_runs_as_a_job_with_progress_and_a_report() {
     assert_eq!(names.len(), 5);
     assert!(names.iter().all(|e| e.starts_with("baker11")), "{names:?}");
     assert!(p["next_cursor"].is_string());
-    let (_, p2) = t
-        .get(&format!(
-            "/contacts?q=baker11&limit=5&cursor={}",
-            p["next_cursor"].as_str().unwrap()
-        ))
-        .await;
-    assert_eq!(
-        p2["data"].as_array().unwrap().len(),
-        6,
-        "baker11 and baker110-119 = 11 in all"
-    );
-    assert!(p2["next_cursor"].is_null());
+    let mut seen = names.len();
+    let mut cursor = p["next_cursor"].as_str().map(String::from);
+    while let Some(c) = cursor {
+        let (_, next) = t
+            .get(&format!("/contacts?q=baker11&limit=5&cursor={c}"))
+            .await;
+        seen += next["data"].as_array().unwrap().len();
+        cursor = next["next_cursor"].as_str().map(String::from);
+    }
+    assert_eq!(seen, 11, "baker11 and baker110-119");
     let (_, even) = t.get("/contacts?tag=even&limit=200").await;
     assert_eq!(even["data"].as_array().unwrap().len(), 60);
     let (_, phone) = t.get("/contacts?q=%2B4930%201000042").await;

@@ -3,6 +3,9 @@
 
 mod admin;
 mod auth;
+mod companies;
+mod contacts;
+mod imports;
 mod sections;
 mod settings;
 
@@ -10,6 +13,7 @@ use crate::AppState;
 use crate::auth::{Page, Perm};
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -20,6 +24,7 @@ use prospector_app::{App, AppError};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(auth::home))
+        .route("/favicon.ico", get(favicon))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route(
@@ -29,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{slug}", get(sections::to_dashboard))
         .route("/w/{slug}/dashboard", get(sections::dashboard))
         .route("/w/{slug}/{section}", get(sections::section))
+        .merge(records())
         .route("/w/{slug}/settings", get(settings::to_profile))
         .route(
             "/w/{slug}/settings/profile",
@@ -74,6 +80,67 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/workspaces/{id}/{action}",
             post(admin::set_suspended),
+        )
+}
+
+/// The brand mark, for the browser's implicit `/favicon.ico` request.
+async fn favicon() -> Response {
+    const SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" height=\"32\" rx=\"7\" fill=\"#151a2d\"/><path d=\"M16 5 27 16 16 27 5 16z\" fill=\"#5c7cfa\"/></svg>";
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        SVG,
+    )
+        .into_response()
+}
+
+/// Contacts, companies and imports.
+fn records() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/w/{slug}/contacts",
+            get(contacts::list).post(contacts::create),
+        )
+        .route("/w/{slug}/contacts/new", get(contacts::new_form))
+        .route("/w/{slug}/contacts/export.csv", get(contacts::export))
+        .route("/w/{slug}/contacts/bulk", post(contacts::bulk))
+        .route(
+            "/w/{slug}/contacts/import",
+            get(imports::upload_form)
+                .post(imports::upload)
+                .layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
+        )
+        .route("/w/{slug}/contacts/import/map", get(imports::map_form))
+        .route("/w/{slug}/contacts/import/start", post(imports::start))
+        .route(
+            "/w/{slug}/contacts/{id}",
+            get(contacts::show).post(contacts::update),
+        )
+        .route("/w/{slug}/contacts/{id}/delete", post(contacts::delete))
+        .route("/w/{slug}/contacts/{id}/erase", post(contacts::erase))
+        .route("/w/{slug}/contacts/{id}/notes", post(contacts::add_note))
+        .route(
+            "/w/{slug}/companies",
+            get(companies::list).post(companies::create),
+        )
+        .route("/w/{slug}/companies/new", get(companies::new_form))
+        .route("/w/{slug}/companies/export.csv", get(companies::export))
+        .route("/w/{slug}/companies/bulk", post(companies::bulk))
+        .route(
+            "/w/{slug}/companies/{id}",
+            get(companies::show).post(companies::update),
+        )
+        .route("/w/{slug}/companies/{id}/delete", post(companies::delete))
+        .route("/w/{slug}/companies/{id}/notes", post(companies::add_note))
+        .route("/w/{slug}/imports", get(imports::list))
+        .route("/w/{slug}/imports/{id}", get(imports::show))
+        .route("/w/{slug}/imports/{id}/events", get(imports::events))
+        .route("/w/{slug}/imports/{id}/cancel", post(imports::cancel))
+        .route(
+            "/w/{slug}/imports/{id}/errors.csv",
+            get(imports::errors_csv),
         )
 }
 

@@ -33,7 +33,15 @@ pub async fn dashboard(State(s): State<AppState>, p: Page) -> PageResult {
     let invitations = prospector_app::workspaces::invitations(&s.app, &p.ctx)
         .await?
         .len();
+    let totals = prospector_app::store::contacts::totals(s.app.db(), p.ctx.ws)
+        .await
+        .map_err(AppError::from)?;
+    let n = super::contacts::thousands;
     let stats = vec![
+        ("Contacts", n(totals.contacts)),
+        ("With email", n(totals.with_email)),
+        ("With phone", n(totals.with_phone)),
+        ("Leads", n(totals.leads)),
         ("Members", members.to_string()),
         ("Open invitations", invitations.to_string()),
         ("Recent changes", activity.len().to_string()),
@@ -68,17 +76,6 @@ const PLANNED: &str =
     "This section is being built; it is listed here so you can see where everything will live.";
 
 const EMPTY: &[Section] = &[
-    Section {
-        key: "contacts",
-        title: "Contacts",
-        headline: "No contacts yet",
-        body: "Contacts are the businesses and people you prospect, before they answer.",
-        will_hold: &[
-            "Import a CSV or spreadsheet with column mapping, clean-up and de-duplication",
-            "Searchable, filterable table with tags and custom fields",
-            "Each contact's website facts, score and timeline",
-        ],
-    },
     Section {
         key: "leads",
         title: "Leads",
