@@ -65,6 +65,12 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             .map(str::to_string);
         let ok = match header_token {
             Some(t) => ct_eq(&t, &expected),
+            // A multipart upload is not buffered here to find its `_csrf` part; the form
+            // carries the token in its action URL instead.
+            None if is_multipart(&req) => {
+                query_field(req.uri().query().unwrap_or_default(), "_csrf")
+                    .is_some_and(|t| ct_eq(&t, &expected))
+            }
             None => {
                 let is_form = req
                     .headers()
@@ -107,6 +113,17 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     }
     resp
+}
+
+fn is_multipart(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"))
+}
+
+fn query_field(q: &str, name: &str) -> Option<String> {
+    form_urlencoded_field(q.as_bytes(), name)
 }
 
 fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {

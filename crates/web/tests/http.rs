@@ -560,3 +560,49 @@ async fn tenant_isolation_every_route_in_the_openapi_document() {
     );
     assert_eq!(contact["full_name"], "Alphasecret Person");
 }
+
+#[tokio::test]
+async fn multipart_upload_form_needs_the_csrf_token_in_its_url() {
+    let t = spawn().await;
+    let (slug, _) = owner(&t, "up@b.example.com", "Uploads").await;
+    let c = client();
+    let csrf = login_csrf(&c, &t.base).await;
+    let r = post_login(
+        &c,
+        &t.base,
+        &[
+            ("_csrf", csrf.as_str()),
+            ("email", "up@b.example.com"),
+            ("password", "password-123"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let form = || {
+        reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"Email\na@b.com\n".to_vec()).file_name("a.csv"),
+        )
+    };
+    let url = format!("{}/w/{slug}/contacts/import", t.base);
+    let r = c.post(&url).multipart(form()).send().await.unwrap();
+    assert_eq!(r.status(), 403, "no token: refused");
+    let r = c
+        .post(format!("{url}?_csrf=wrong-token-wrong-token"))
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "wrong token: refused");
+    let r = c
+        .post(format!("{url}?_csrf={csrf}"))
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "the right token in the URL is accepted: {}",
+        r.status()
+    );
+}
