@@ -33,7 +33,6 @@ CREATE INDEX companies_ws_id ON companies(workspace_id, id);
 CREATE INDEX companies_ws_domain ON companies(workspace_id, domain);
 CREATE INDEX companies_ws_phone ON companies(workspace_id, phone);
 CREATE INDEX companies_ws_name_key ON companies(workspace_id, name_key);
-CREATE INDEX companies_ws_name ON companies(workspace_id, name, id);
 
 CREATE TABLE contacts (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,7 +71,6 @@ CREATE INDEX contacts_ws_whatsapp ON contacts(workspace_id, whatsapp);
 CREATE INDEX contacts_ws_person ON contacts(workspace_id, person_key);
 CREATE INDEX contacts_ws_company ON contacts(workspace_id, company_id);
 CREATE INDEX contacts_ws_stage ON contacts(workspace_id, lead_stage, id);
-CREATE INDEX contacts_ws_name ON contacts(workspace_id, full_name, id);
 
 CREATE TABLE contact_tags (
     workspace_id BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
