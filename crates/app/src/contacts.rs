@@ -1044,6 +1044,94 @@ pub const COMPANY_EXPORT_COLUMNS: &[&str] = &[
     "custom",
 ];
 
+/// One page (200 rows) of the CSV export of the rows matching `q`, starting at `cursor`;
+/// the first page carries the header (and the BOM when asked). Returns the bytes and the
+/// cursor of the next page, so a response can stream a table of any size.
+pub async fn export_page(
+    app: &App,
+    ctx: &WsCtx,
+    q: &ListQuery,
+    companies_table: bool,
+    excel_bom: bool,
+    cursor: Option<String>,
+) -> AppResult<(Vec<u8>, Option<String>)> {
+    use prospector_core::import::CsvTable;
+    let csv_err = |e: csv::Error| AppError::Internal(e.to_string());
+    let first = cursor.is_none();
+    let cols = if companies_table {
+        COMPANY_EXPORT_COLUMNS
+    } else {
+        CONTACT_EXPORT_COLUMNS
+    };
+    let mut t = if first {
+        CsvTable::new(Vec::new(), cols, excel_bom)
+    } else {
+        CsvTable::without_header(Vec::new())
+    }
+    .map_err(csv_err)?;
+    let mut q = q.clone();
+    q.limit = Some("200".into());
+    q.cursor = cursor;
+    let next = if companies_table {
+        let page = list_companies(app, ctx, &q).await?;
+        for c in &page.data {
+            let f = &c.f;
+            t.row([
+                c.id.to_string(),
+                o(&f.name),
+                o(&f.website),
+                o(&f.domain),
+                o(&f.phone),
+                o(&f.category),
+                o(&f.address),
+                o(&f.city),
+                o(&f.region),
+                o(&f.postal_code),
+                o(&f.country),
+                f.rating.map(|r| r.to_string()).unwrap_or_default(),
+                f.review_count.map(|r| r.to_string()).unwrap_or_default(),
+                c.contact_count.to_string(),
+                c.tags.join(", "),
+                f.source.clone(),
+                prospector_core::time::format_ms(c.created_at),
+                custom_cell(&f.custom),
+            ])
+            .map_err(csv_err)?;
+        }
+        page.next_cursor
+    } else {
+        let page = list_contacts(app, ctx, &q).await?;
+        for c in &page.data {
+            let f = &c.f;
+            t.row([
+                c.id.to_string(),
+                o(&f.full_name),
+                o(&f.first_name),
+                o(&f.last_name),
+                o(&f.job_title),
+                o(&f.email),
+                o(&f.phone),
+                o(&f.whatsapp),
+                o(&c.company_name),
+                o(&f.address),
+                o(&f.city),
+                o(&f.region),
+                o(&f.postal_code),
+                o(&f.country),
+                c.tags.join(", "),
+                f.source.clone(),
+                o(&f.lead_stage),
+                o(&f.lead_source),
+                prospector_core::time::format_ms(c.created_at),
+                custom_cell(&f.custom),
+            ])
+            .map_err(csv_err)?;
+        }
+        page.next_cursor
+    };
+    Ok((t.finish().map_err(csv_err)?, next))
+}
+
 /// Export every row matching `q` as CSV (UTF-8, optional BOM for Excel, cells escaped
 /// against formula injection), page by page into `out`.
 pub async fn export_csv<W: std::io::Write + Send>(
@@ -1052,83 +1140,18 @@ pub async fn export_csv<W: std::io::Write + Send>(
     q: &ListQuery,
     companies_table: bool,
     excel_bom: bool,
-    out: W,
+    mut out: W,
 ) -> AppResult<W> {
-    use prospector_core::import::CsvTable;
-    let csv_err = |e: csv::Error| AppError::Internal(e.to_string());
-    let cols = if companies_table {
-        COMPANY_EXPORT_COLUMNS
-    } else {
-        CONTACT_EXPORT_COLUMNS
-    };
-    let mut t = CsvTable::new(out, cols, excel_bom).map_err(csv_err)?;
-    let mut q = q.clone();
-    q.limit = Some("200".into());
-    q.cursor = None;
+    let mut cursor = None;
     loop {
-        let next = if companies_table {
-            let page = list_companies(app, ctx, &q).await?;
-            for c in &page.data {
-                let f = &c.f;
-                t.row([
-                    c.id.to_string(),
-                    o(&f.name),
-                    o(&f.website),
-                    o(&f.domain),
-                    o(&f.phone),
-                    o(&f.category),
-                    o(&f.address),
-                    o(&f.city),
-                    o(&f.region),
-                    o(&f.postal_code),
-                    o(&f.country),
-                    f.rating.map(|r| r.to_string()).unwrap_or_default(),
-                    f.review_count.map(|r| r.to_string()).unwrap_or_default(),
-                    c.contact_count.to_string(),
-                    c.tags.join(", "),
-                    f.source.clone(),
-                    prospector_core::time::format_ms(c.created_at),
-                    custom_cell(&f.custom),
-                ])
-                .map_err(csv_err)?;
-            }
-            page.next_cursor
-        } else {
-            let page = list_contacts(app, ctx, &q).await?;
-            for c in &page.data {
-                let f = &c.f;
-                t.row([
-                    c.id.to_string(),
-                    o(&f.full_name),
-                    o(&f.first_name),
-                    o(&f.last_name),
-                    o(&f.job_title),
-                    o(&f.email),
-                    o(&f.phone),
-                    o(&f.whatsapp),
-                    o(&c.company_name),
-                    o(&f.address),
-                    o(&f.city),
-                    o(&f.region),
-                    o(&f.postal_code),
-                    o(&f.country),
-                    c.tags.join(", "),
-                    f.source.clone(),
-                    o(&f.lead_stage),
-                    o(&f.lead_source),
-                    prospector_core::time::format_ms(c.created_at),
-                    custom_cell(&f.custom),
-                ])
-                .map_err(csv_err)?;
-            }
-            page.next_cursor
-        };
+        let (bytes, next) = export_page(app, ctx, q, companies_table, excel_bom, cursor).await?;
+        out.write_all(&bytes)
+            .map_err(|e| AppError::Internal(format!("export write failed: {e}")))?;
         match next {
-            Some(c) => q.cursor = Some(c),
-            None => break,
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
         }
     }
-    t.finish().map_err(csv_err)
 }
 
 fn o(v: &Option<String>) -> String {

@@ -200,26 +200,6 @@ pub async fn new_upload_path(app: &App, ws: WorkspaceId) -> AppResult<PathBuf> {
     )))
 }
 
-/// Store an uploaded file's bytes under the data dir; returns its path, size and SHA-256.
-pub async fn save_upload(
-    app: &App,
-    ws: WorkspaceId,
-    bytes: &[u8],
-) -> AppResult<(PathBuf, i64, String)> {
-    use sha2::Digest;
-    let dir = upload_dir(app, ws);
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| AppError::Internal(format!("cannot create {}: {e}", dir.display())))?;
-    let name = format!("{}-{}.csv", now_ms(), crate::crypto::random_token(6));
-    let path = dir.join(name);
-    tokio::fs::write(&path, bytes)
-        .await
-        .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", path.display())))?;
-    let sha = hex::encode(sha2::Sha256::digest(bytes));
-    Ok((path, bytes.len() as i64, sha))
-}
-
 /// Create an import of a stored file; with `enqueue`, queue it as a background job (uploads),
 /// else the caller runs it with [`run_stored`] (the CLI).
 #[allow(clippy::too_many_arguments)]

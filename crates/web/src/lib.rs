@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod csrf;
 pub mod error;
+pub mod export;
 pub mod health;
 pub mod metrics;
 pub mod pages;

@@ -59,6 +59,13 @@ impl<W: Write> CsvTable<W> {
         Ok(CsvTable { w })
     }
 
+    /// Continue a table whose header was written elsewhere (the next page of a stream).
+    pub fn without_header(out: W) -> Result<Self, csv::Error> {
+        Ok(CsvTable {
+            w: csv::Writer::from_writer(out),
+        })
+    }
+
     /// Write one row; every cell is escaped against formula injection.
     pub fn row<I, S>(&mut self, cells: I) -> Result<(), csv::Error>
     where

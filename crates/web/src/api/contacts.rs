@@ -6,8 +6,8 @@ use crate::auth::{Api, Write};
 use crate::error::{ApiError, ErrorBody};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use prospector_app::contacts::{
     self as uc, Bulk, CompanyInput, ContactInput, ListQuery, Selection,
 };
@@ -396,19 +396,12 @@ async fn csv_response(
     companies: bool,
     bom: bool,
 ) -> Result<Response, ApiError> {
-    let body = uc::export_csv(&s.app, &api.ctx, q, companies, bom, Vec::new()).await?;
-    let name = if companies { "companies" } else { "contacts" };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.csv\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    let name = if companies {
+        "companies.csv"
+    } else {
+        "contacts.csv"
+    };
+    Ok(crate::export::csv_download(&s.app, &api.ctx, q, companies, bom, name).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/export.csv", tag = "contacts", params(ListQuery, ExportParams),

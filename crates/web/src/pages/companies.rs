@@ -4,9 +4,9 @@
 
 use super::contacts::{
     COUNT_CAP, Column, ExportOpts, Fact, Filters, Links, Notice, SOURCES, TAB_COMPANIES, Times,
-    bulk_action, bulk_request, count_label, csv_response, custom_lines, custom_pairs, fact,
-    filter_pairs, flash, form_error, form_value, id_of, import_label, links, opt, parse_custom,
-    parse_query, redirect_error, render_status, today, web_href, with_query,
+    bulk_action, bulk_request, count_label, custom_lines, custom_pairs, fact, filter_pairs, flash,
+    form_error, form_value, id_of, import_label, links, opt, parse_custom, parse_query,
+    redirect_error, render_status, today, web_href, with_query,
 };
 use super::{PageResult, Shell, back_to, render};
 use crate::AppState;
@@ -178,11 +178,8 @@ pub async fn export(
     Query(q): Query<ListQuery>,
     Query(o): Query<ExportOpts>,
 ) -> PageResult {
-    let body = app::export_csv(&s.app, &p.ctx, &q, true, o.bom(), Vec::new()).await?;
-    Ok(csv_response(
-        &format!("companies-{}-{}.csv", p.ctx.slug, today()),
-        body,
-    ))
+    let file = format!("companies-{}-{}.csv", p.ctx.slug, today());
+    Ok(crate::export::csv_download(&s.app, &p.ctx, &q, true, o.bom(), &file).await?)
 }
 
 pub async fn bulk(

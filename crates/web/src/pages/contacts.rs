@@ -675,11 +675,8 @@ pub async fn export(
     Query(q): Query<ListQuery>,
     Query(o): Query<ExportOpts>,
 ) -> PageResult {
-    let body = app::export_csv(&s.app, &p.ctx, &q, false, o.bom(), Vec::new()).await?;
-    Ok(csv_response(
-        &format!("contacts-{}-{}.csv", p.ctx.slug, today()),
-        body,
-    ))
+    let file = format!("contacts-{}-{}.csv", p.ctx.slug, today());
+    Ok(crate::export::csv_download(&s.app, &p.ctx, &q, false, o.bom(), &file).await?)
 }
 
 pub async fn bulk(

@@ -52,7 +52,7 @@ fn mb(bytes: usize) -> String {
     }
 }
 
-/// A stored upload's name as made by `imports::save_upload`: letters, digits, `-`, `_`, one
+/// A stored upload's name as made by `imports::new_upload_path`: letters, digits, `-`, `_`, one
 /// `.csv` at the end; nothing that could leave the directory.
 fn valid_upload_name(name: &str) -> bool {
     !name.is_empty()
@@ -171,7 +171,8 @@ pub async fn upload(State(s): State<AppState>, p: Page<Write>, mut mp: Multipart
         p.ctx.slug
     );
     let mut file_name = String::new();
-    let mut bytes: Option<bytes::Bytes> = None;
+    // The file streams to disk as it arrives: (path, size, sha256).
+    let mut upload: Option<(std::path::PathBuf, usize, String)> = None;
     let mut on_duplicate = "skip".to_string();
     let mut country = String::new();
     let mut failure: Option<(StatusCode, String)> = None;
@@ -193,9 +194,10 @@ pub async fn upload(State(s): State<AppState>, p: Page<Write>, mut mp: Multipart
         match field.name().unwrap_or("") {
             "file" => {
                 file_name = clean_file_name(field.file_name().unwrap_or(""));
-                match field.bytes().await {
-                    Ok(b) => bytes = Some(b),
-                    Err(e) => {
+                let mut field = field;
+                match stream_to_disk(&s, &p, &mut field, max).await {
+                    Ok(Ok(u)) => upload = Some(u),
+                    Ok(Err(e)) => {
                         let status = e.status();
                         let msg = if status == StatusCode::PAYLOAD_TOO_LARGE {
                             too_big.clone()
@@ -203,6 +205,11 @@ pub async fn upload(State(s): State<AppState>, p: Page<Write>, mut mp: Multipart
                             format!("The upload did not arrive completely: {}", e.body_text())
                         };
                         failure = Some((status, msg));
+                        break;
+                    }
+                    Err(TooBig(path)) => {
+                        let _ = tokio::fs::remove_file(&path).await;
+                        failure = Some((StatusCode::PAYLOAD_TOO_LARGE, too_big.clone()));
                         break;
                     }
                 }
@@ -227,7 +234,17 @@ pub async fn upload(State(s): State<AppState>, p: Page<Write>, mut mp: Multipart
     if let Some((status, msg)) = failure {
         return again(status, msg, on_duplicate, country).await;
     }
-    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+    let Some((path, size, sha)) = upload else {
+        return again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Choose a CSV file to import (none was sent).".into(),
+            on_duplicate,
+            country,
+        )
+        .await;
+    };
+    if size == 0 {
+        let _ = tokio::fs::remove_file(&path).await;
         return again(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Choose a CSV file to import (the one sent was empty).".into(),
@@ -235,18 +252,7 @@ pub async fn upload(State(s): State<AppState>, p: Page<Write>, mut mp: Multipart
             country,
         )
         .await;
-    };
-    if bytes.len() > max {
-        return again(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            too_big.clone(),
-            on_duplicate,
-            country,
-        )
-        .await;
     }
-    let (path, _size, sha) = imports::save_upload(&s.app, p.ctx.ws, &bytes).await?;
-    drop(bytes);
     // Read the header now, so a file that is not a table is refused on this page.
     if let Err(e) = preview(path.clone(), 1).await {
         let _ = tokio::fs::remove_file(&path).await;
@@ -901,6 +907,56 @@ pub async fn errors_csv(
     let id = ImportId(id_of(&id)?);
     let body = imports::error_report_csv(&s.app, &p.ctx, id).await?;
     Ok(csv_response(&format!("import-{}-errors.csv", id.0), body))
+}
+
+/// An upload over the size limit; the partial file at this path should be removed.
+struct TooBig(std::path::PathBuf);
+
+/// Write a multipart file field to a fresh upload path chunk by chunk, hashing as it goes, so
+/// memory stays flat whatever the file size. The outer error is the size limit.
+async fn stream_to_disk(
+    s: &AppState,
+    p: &Page<Write>,
+    field: &mut axum::extract::multipart::Field<'_>,
+    max: usize,
+) -> Result<
+    Result<(std::path::PathBuf, usize, String), axum::extract::multipart::MultipartError>,
+    TooBig,
+> {
+    use sha2::Digest;
+    use tokio::io::AsyncWriteExt;
+    let path = match imports::new_upload_path(&s.app, p.ctx.ws).await {
+        Ok(p) => p,
+        Err(_) => return Err(TooBig(std::path::PathBuf::new())),
+    };
+    let Ok(mut out) = tokio::fs::File::create(&path).await else {
+        return Err(TooBig(path));
+    };
+    let mut sha = sha2::Sha256::new();
+    let mut size = 0usize;
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                size += chunk.len();
+                if size > max {
+                    return Err(TooBig(path));
+                }
+                sha.update(&chunk);
+                if out.write_all(&chunk).await.is_err() {
+                    return Err(TooBig(path));
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&path).await;
+                return Ok(Err(e));
+            }
+        }
+    }
+    if out.flush().await.is_err() {
+        return Err(TooBig(path));
+    }
+    Ok(Ok((path, size, hex::encode(sha.finalize()))))
 }
 
 #[cfg(test)]
