@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Rows per batch: one DB round of lookups and one transaction.
-pub const BATCH_ROWS: usize = 2_000;
+pub const BATCH_ROWS: usize = 5_000;
 
 /// What to import and how.
 #[derive(Debug, Clone)]

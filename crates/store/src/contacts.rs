@@ -452,7 +452,7 @@ pub async fn find_matches(
                 marks.join(", ")
             );
             s.text = text;
-            let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Contact>(&s.text_for(db)), s.args)
+            let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Contact>(&s.text_for(db)), s.args).persistent(false)
                 .fetch_all(p).await)?;
             for r in rows {
                 if seen.insert(r.id) {
@@ -486,7 +486,7 @@ pub async fn tags_of(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<HashMap<i6
         s.push(&w);
         in_list(&mut s, "contact_id", chunk);
         s.push(" ORDER BY tag");
-        let rows: Vec<(i64, String)> = on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, String)>(&s.text_for(db)), s.args)
+        let rows: Vec<(i64, String)> = on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, String)>(&s.text_for(db)), s.args).persistent(false)
             .fetch_all(p).await)?;
         for (id, tag) in rows {
             out.entry(id).or_default().push(tag);

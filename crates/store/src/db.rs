@@ -73,9 +73,11 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                // 16 MB of page cache per connection (the default is 2 MB): imports touch
-                // index pages all over the file.
-                .pragma("cache_size", "-16384");
+                // 32 MB of page cache per connection (the default is 2 MB) and checkpoints
+                // every 40 MB of WAL instead of 4 MB: bulk imports update index pages all over
+                // the file, and each page is then copied back once instead of many times.
+                .pragma("cache_size", "-32768")
+                .pragma("wal_autocheckpoint", "10000");
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))
                 .acquire_timeout(Duration::from_secs(30))

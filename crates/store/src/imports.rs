@@ -302,6 +302,9 @@ macro_rules! reserve_ids {
     }};
 }
 
+/// Rows per multi-row INSERT. Only statements of exactly this size are kept prepared; the
+/// smaller last chunk of each batch varies in size and would fill the statement cache with
+/// huge one-off programs.
 const ROWS_PER_STATEMENT: usize = 400;
 
 /// Write one batch in one transaction, with the import's counts, so progress and data move
@@ -332,7 +335,8 @@ pub async fn write_batch(db: &Db, ws: WorkspaceId, import: ImportId, b: &Batch) 
                 v
             }).collect();
             let s = multi_insert("companies", companies::FIELD_COLS, &rows);
-            bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
+            bind_args!(sqlx::query(&s.text_for(db)), s.args)
+                .persistent(chunk.len() == ROWS_PER_STATEMENT).execute(&mut *tx).await?;
         }
         for (chunk_no, chunk) in b.new_contacts.chunks(ROWS_PER_STATEMENT).enumerate() {
             let rows: Vec<Vec<Arg>> = chunk.iter().enumerate().map(|(i, (f, r))| {
@@ -344,7 +348,8 @@ pub async fn write_batch(db: &Db, ws: WorkspaceId, import: ImportId, b: &Batch) 
                 v
             }).collect();
             let s = multi_insert("contacts", contacts::FIELD_COLS, &rows);
-            bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
+            bind_args!(sqlx::query(&s.text_for(db)), s.args)
+                .persistent(chunk.len() == ROWS_PER_STATEMENT).execute(&mut *tx).await?;
         }
         for (id, f) in &b.changed_companies {
             let s = companies::update_sql(ws, *id, f, now);
@@ -374,7 +379,8 @@ pub async fn write_batch(db: &Db, ws: WorkspaceId, import: ImportId, b: &Batch) 
                 }
                 if first { continue; }
                 s.push(" ON CONFLICT DO NOTHING");
-                bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
+                bind_args!(sqlx::query(&s.text_for(db)), s.args)
+                .persistent(chunk.len() == ROWS_PER_STATEMENT).execute(&mut *tx).await?;
             }
         }
         for chunk in b.errors.chunks(ROWS_PER_STATEMENT) {
@@ -386,7 +392,8 @@ pub async fn write_batch(db: &Db, ws: WorkspaceId, import: ImportId, b: &Batch) 
                     e.row_number.into(), e.line.into(), e.column_name.as_str().into(),
                     e.value.as_str().into(), e.reason.as_str().into(), e.severity.as_str().into()]);
             }
-            bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
+            bind_args!(sqlx::query(&s.text_for(db)), s.args)
+                .persistent(chunk.len() == ROWS_PER_STATEMENT).execute(&mut *tx).await?;
         }
         Ok::<(), StoreError>(())
     })

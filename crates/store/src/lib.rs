@@ -7,6 +7,7 @@ pub mod companies;
 pub mod contacts;
 pub mod db;
 pub mod error;
+pub mod facts;
 pub mod imports;
 pub mod invitations;
 pub mod jobs;
