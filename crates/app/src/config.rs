@@ -50,6 +50,10 @@ pub struct Config {
     pub login_window_secs: i64,
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
+    /// Let the website scanner fetch private, loopback and link-local addresses (tests and
+    /// LAN demos only; off by default so a company's website cannot point the scanner at
+    /// internal services).
+    pub scan_allow_private: bool,
     /// Which file the settings came from, if any (shown by `prospector config`).
     pub config_file: Option<PathBuf>,
 }
@@ -76,6 +80,7 @@ struct FileConfig {
     login_window_secs: Option<i64>,
     max_body_bytes: Option<usize>,
     request_timeout_secs: Option<u64>,
+    scan_allow_private: Option<bool>,
 }
 
 /// Environment variables we read; anything else starting with `PROSPECTOR_` is a typo.
@@ -100,6 +105,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "PROSPECTOR_LOGIN_WINDOW_SECS",
     "PROSPECTOR_MAX_BODY_BYTES",
     "PROSPECTOR_REQUEST_TIMEOUT_SECS",
+    "PROSPECTOR_SCAN_ALLOW_PRIVATE",
     // Used by the test suite and scripts, not by the server.
     "PROSPECTOR_TEST_PG_URL",
     "PROSPECTOR_TEST_BACKEND",
@@ -266,6 +272,12 @@ impl Config {
             )?
             .or(file.request_timeout_secs)
             .unwrap_or(60),
+            scan_allow_private: parse(
+                "PROSPECTOR_SCAN_ALLOW_PRIVATE",
+                get("PROSPECTOR_SCAN_ALLOW_PRIVATE"),
+            )?
+            .or(file.scan_allow_private)
+            .unwrap_or(false),
             data_dir,
             config_file,
         })

@@ -796,7 +796,12 @@ pub struct Selection {
 /// Most rows one bulk action may touch.
 pub const BULK_CAP: i64 = 100_000;
 
-async fn selected(app: &App, ctx: &WsCtx, s: &Selection, company: bool) -> AppResult<Vec<i64>> {
+pub(crate) async fn selected(
+    app: &App,
+    ctx: &WsCtx,
+    s: &Selection,
+    company: bool,
+) -> AppResult<Vec<i64>> {
     if !s.ids.is_empty() {
         if s.ids.len() as i64 > BULK_CAP {
             return Err(AppError::invalid("ids", format!("ids: at most {BULK_CAP}")));

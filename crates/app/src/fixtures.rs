@@ -56,6 +56,36 @@ pub async fn seed_isolation(
     )
     .await?;
     ids.insert("company_id".into(), company.id.to_string());
+    // A finished scan with one found email, written straight to the store (no network).
+    let db = app.db();
+    let scan = prospector_store::facts::insert_scan(
+        db,
+        ctx.ws,
+        company.cid(),
+        company.f.website.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    prospector_store::facts::finish_scan(
+        db,
+        ctx.ws,
+        &scan,
+        1,
+        Some(42),
+        &[prospector_store::facts::NewFact {
+            kind: "email".into(),
+            value: format!("{}-found@bakery.example.com", marker.to_lowercase()),
+            data: "{}".into(),
+            source_url: company.f.website.clone(),
+            confidence: 0.9,
+        }],
+    )
+    .await?;
+    ids.insert("scan_id".into(), scan.id.to_string());
+    let fact = prospector_store::facts::facts_of_scan(db, ctx.ws, scan.id)
+        .await?
+        .pop()
+        .ok_or(crate::AppError::NotFound)?;
+    ids.insert("fact_id".into(), fact.id.to_string());
     let contact = crate::contacts::create_contact(
         app,
         ctx,

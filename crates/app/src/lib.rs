@@ -12,6 +12,7 @@ pub mod error;
 pub mod fixtures;
 pub mod imports;
 pub mod jobs;
+pub mod scans;
 pub mod testing;
 pub mod workspaces;
 

@@ -29,6 +29,8 @@
     bulkForms();
     uploadForm();
     importProgress();
+    const reload = document.querySelector("[data-reload-after]");
+    if (reload) setTimeout(function () { window.location.reload(); }, 1000 * Number(reload.dataset.reloadAfter || 3));
   });
 
   // Contacts and companies tables: show or hide columns, remembered per table.

@@ -33,7 +33,8 @@ pub async fn csv_download(
         }
     });
     let body = futures::stream::once(async move { Ok::<_, std::io::Error>(first) });
-    let stream = futures::StreamExt::chain(body, rest);
+    // Fused: a compressing layer may poll once more after the end, which `unfold` forbids.
+    let stream = futures::StreamExt::fuse(futures::StreamExt::chain(body, rest));
     let mut r = (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

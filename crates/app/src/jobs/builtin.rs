@@ -11,6 +11,7 @@ pub(super) fn register(r: &mut Registry) {
     r.add("system.sleep", sleep);
     r.add("system.fail", fail);
     r.add("contacts.import", crate::imports::job);
+    r.add(crate::scans::JOB_KIND, crate::scans::job);
 }
 
 /// Delete expired sessions, old login attempts and finished jobs older than 14 days.

@@ -10,6 +10,7 @@ pub mod imports;
 pub mod jobs;
 pub mod json;
 pub mod members;
+pub mod scans;
 pub mod tokens;
 
 use crate::AppState;
@@ -76,7 +77,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(imports::get))
         .routes(routes!(imports::cancel))
         .routes(routes!(imports::errors))
-        .routes(routes!(imports::errors_csv));
+        .routes(routes!(imports::errors_csv))
+        .routes(routes!(scans::scan_company))
+        .routes(routes!(scans::scan_companies))
+        .routes(routes!(scans::company_facts))
+        .routes(routes!(scans::get_scan))
+        .routes(routes!(scans::promote))
+        .routes(routes!(scans::verify_email));
     let doc = r.get_openapi().clone();
     r.route(
         "/api/v1/openapi.json",

@@ -195,6 +195,31 @@ pub async fn bulk(
         Ok(r) => r,
         Err(e) => return Ok(redirect_error(&back, e)),
     };
+    if action == "scan" {
+        return Ok(
+            match prospector_app::scans::scan_companies(&s.app, &p.ctx, &sel).await {
+                Ok(r) => {
+                    let mut msg = format!(
+                        "{} queued for a website scan.",
+                        count_label(r.queued as i64, "company", "companies")
+                    );
+                    if r.already_queued > 0 {
+                        msg.push_str(&format!(" {} already on its way.", r.already_queued));
+                    }
+                    if r.no_website > 0 {
+                        msg.push_str(&format!(" {} without a website skipped.", r.no_website));
+                    }
+                    let sep = if back.contains('?') { '&' } else { '?' };
+                    axum::response::Redirect::to(&format!(
+                        "{back}{sep}notice={}",
+                        form_urlencoded::byte_serialize(msg.as_bytes()).collect::<String>()
+                    ))
+                    .into_response()
+                }
+                Err(e) => redirect_error(&back, e),
+            },
+        );
+    }
     let result = match bulk_action(&action, &tag) {
         Ok(a) => app::bulk(&s.app, &p.ctx, &sel, a, true).await,
         Err(e) => Err(e),
@@ -302,6 +327,8 @@ struct CompanyPage {
     v: CompanyForm,
     err_field: String,
     err_msg: String,
+    /// The website scan section (absent on the new-company form).
+    scan: Option<super::scans::ScanView>,
 }
 
 impl CompanyPage {
@@ -375,6 +402,7 @@ async fn company_page(
     v: CompanyForm,
     err: Option<(String, String)>,
     shell: Shell,
+    version: Option<i64>,
 ) -> Result<CompanyPage, AppError> {
     let (err_field, err_msg) = err.unwrap_or_default();
     let Some(c) = c else {
@@ -394,6 +422,7 @@ async fn company_page(
             v,
             err_field,
             err_msg,
+            scan: None,
         });
     };
     let who = Subject::Company(c.id);
@@ -424,6 +453,7 @@ async fn company_page(
         people_count: count_label(c.contact_count, "contact", "contacts"),
         notes: app::notes(&s.app, &p.ctx, who).await?,
         timeline: app::timeline_of(&s.app, &p.ctx, who).await?,
+        scan: Some(super::scans::view(s, &p.ctx, c.cid(), c.f.website.is_some(), version).await?),
         id: c.id,
         shell,
         tab: TAB_COMPANIES,
@@ -435,7 +465,7 @@ async fn company_page(
 
 pub async fn new_form(State(s): State<AppState>, p: Page<Write>) -> PageResult {
     let shell = Shell::for_page(&s.app, &p, "contacts").await?;
-    let page = company_page(&s, &p, None, CompanyForm::default(), None, shell).await?;
+    let page = company_page(&s, &p, None, CompanyForm::default(), None, shell, None).await?;
     Ok(render(&page))
 }
 
@@ -456,7 +486,7 @@ pub async fn create(
         Err(e) => match form_error(&e) {
             Some((field, msg, status)) => {
                 let shell = Shell::for_page(&s.app, &p, "contacts").await?;
-                let page = company_page(&s, &p, None, v, Some((field, msg)), shell).await?;
+                let page = company_page(&s, &p, None, v, Some((field, msg)), shell, None).await?;
                 Ok(render_status(status, &page))
             }
             None => Err(e.into()),
@@ -469,11 +499,21 @@ pub async fn show(
     p: Page,
     Path((_, id)): Path<(String, String)>,
     Query(n): Query<Notice>,
+    Query(version): Query<super::scans::VersionParam>,
 ) -> PageResult {
     let id = id_of(&id)?;
     let c = app::company(&s.app, &p.ctx, CompanyId(id)).await?;
     let shell = flash(Shell::for_page(&s.app, &p, "contacts").await?, &n);
-    let page = company_page(&s, &p, Some(&c), CompanyForm::of(&c), None, shell).await?;
+    let page = company_page(
+        &s,
+        &p,
+        Some(&c),
+        CompanyForm::of(&c),
+        None,
+        shell,
+        version.id(),
+    )
+    .await?;
     Ok(render(&page))
 }
 
@@ -497,7 +537,8 @@ pub async fn update(
             Some((field, msg, status)) => {
                 let c = app::company(&s.app, &p.ctx, id).await?;
                 let shell = Shell::for_page(&s.app, &p, "contacts").await?;
-                let page = company_page(&s, &p, Some(&c), v, Some((field, msg)), shell).await?;
+                let page =
+                    company_page(&s, &p, Some(&c), v, Some((field, msg)), shell, None).await?;
                 Ok(render_status(status, &page))
             }
             None => Err(e.into()),

@@ -821,6 +821,10 @@ struct ContactPage {
     stages: &'static [&'static str],
     lead_sources: &'static [&'static str],
     import_id: i64,
+    /// Whether the contact has an email address to verify.
+    has_email: bool,
+    /// The latest email verification.
+    verification: Option<super::scans::Verification>,
 }
 
 impl ContactPage {
@@ -959,6 +963,8 @@ async fn contact_page(
                 custom: custom_pairs(&c.f.custom),
                 notes: app::notes(&s.app, &p.ctx, who).await?,
                 timeline: app::timeline_of(&s.app, &p.ctx, who).await?,
+                has_email: c.f.email.is_some(),
+                verification: super::scans::verification(s, &p.ctx, c.cid()).await?,
                 id: c.id,
                 can_unlink: linked.is_none(),
                 import_id: c.import_id.unwrap_or(0),
@@ -990,6 +996,8 @@ async fn contact_page(
             stages: LEAD_STAGES,
             lead_sources: LEAD_SOURCES,
             import_id: 0,
+            has_email: false,
+            verification: None,
         },
     })
 }

@@ -6,6 +6,7 @@ mod auth;
 mod companies;
 mod contacts;
 mod imports;
+mod scans;
 mod sections;
 mod settings;
 
@@ -134,6 +135,9 @@ fn records() -> Router<AppState> {
         )
         .route("/w/{slug}/companies/{id}/delete", post(companies::delete))
         .route("/w/{slug}/companies/{id}/notes", post(companies::add_note))
+        .route("/w/{slug}/companies/{id}/scan", post(scans::scan))
+        .route("/w/{slug}/facts/{id}/promote", post(scans::promote))
+        .route("/w/{slug}/contacts/{id}/verify-email", post(scans::verify))
         .route("/w/{slug}/imports", get(imports::list))
         .route("/w/{slug}/imports/{id}", get(imports::show))
         .route("/w/{slug}/imports/{id}/events", get(imports::events))

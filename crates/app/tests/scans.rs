@@ -1,0 +1,384 @@
+//! Website scans as jobs, end to end on the configured backend: a small site served on
+//! loopback, the `companies.scan` job run through the worker, facts stored with their source
+//! URLs, a second scan adding a version without touching the first, found emails and phones
+//! promoted to contacts, email verification, and the SSRF guard staying on by default.
+
+use prospector_app::contacts::{self, Selection};
+use prospector_app::core::ids::{CompanyId, ContactId};
+use prospector_app::jobs::{Registry, WorkerOptions, run_one};
+use prospector_app::scans;
+use prospector_app::store::companies::{self, CompanyFields};
+use prospector_app::store::facts::Fact;
+use prospector_app::store::timeline::Subject;
+use prospector_app::{App, WsCtx, testing, workspaces};
+use std::collections::HashMap;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const HOME: &str = r#"<!DOCTYPE html><html lang="de"><head><title>Bäckerei Sonne</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>
+<nav><a href="/kontakt">Kontakt</a> <a href="/produkte">Produkte</a></nav>
+<p>Schreiben Sie uns: <a href="mailto:hallo@baeckerei-sonne.de">hallo@baeckerei-sonne.de</a></p>
+<p>Anrufen: <a href="tel:+493023456789">030 2345 6789</a></p>
+<a href="https://www.instagram.com/baeckerei.sonne/">Instagram</a>
+<p>© 2025 Bäckerei Sonne</p></body></html>"#;
+
+const CONTACT: &str = r#"<html><body><h1>Kontakt</h1>
+<p>Bestellungen: <a href="mailto:bestellung@baeckerei-sonne.de">bestellung@baeckerei-sonne.de</a></p>
+<form method="post" action="/senden"><input name="name"><input type="email" name="email">
+<textarea name="text"></textarea></form></body></html>"#;
+
+/// A tiny HTTP/1.1 server on loopback (one request per connection). Returns the base URL.
+async fn serve_site() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 2048];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 65536 {
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let req = String::from_utf8_lossy(&buf);
+                let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let (status, ctype, body) = match path.as_str() {
+                    "/" => ("200 OK", "text/html; charset=utf-8", HOME),
+                    "/kontakt" => ("200 OK", "text/html; charset=utf-8", CONTACT),
+                    "/robots.txt" => ("200 OK", "text/plain", "User-agent: *\nAllow: /\n"),
+                    _ => ("404 Not Found", "text/plain", "not found"),
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(body.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}
+
+async fn setup(allow_private: bool) -> (App, WsCtx, tempfile::TempDir) {
+    let (url, dir) = testing::fresh_database_url().await.unwrap();
+    let mut cfg = testing::config(&url, dir.path());
+    cfg.scan_allow_private = allow_private;
+    let app = App::start(cfg, true).await.unwrap();
+    let user = prospector_app::accounts::create_user(
+        &app,
+        &prospector_app::Actor::cli(),
+        "owner@example.com",
+        "Owner",
+        "a long enough password",
+        false,
+    )
+    .await
+    .unwrap();
+    let ws = workspaces::create(&app, &prospector_app::Actor::cli(), "Acme Agency", &user)
+        .await
+        .unwrap();
+    let ctx = workspaces::cli_context(&app, &ws.slug).await.unwrap();
+    (app, ctx, dir)
+}
+
+/// A company whose website is the loopback site. Written through the store because the
+/// website normaliser (rightly) refuses bare IP addresses from people and imports.
+async fn company_at(app: &App, ctx: &WsCtx, url: &str) -> CompanyId {
+    let f = CompanyFields {
+        name: Some("Bäckerei Sonne".into()),
+        website: Some(url.to_string()),
+        source: "manual".into(),
+        custom: "{}".into(),
+        ..Default::default()
+    };
+    companies::insert(app.db(), ctx.ws, &f).await.unwrap().cid()
+}
+
+fn opts() -> WorkerOptions {
+    let mut o = WorkerOptions::from_config(&testing::config("sqlite::memory:", "/tmp".as_ref()));
+    o.lease_ms = 120_000;
+    o
+}
+
+async fn run_all(app: &App) -> usize {
+    let reg = Registry::standard();
+    let mut n = 0;
+    while run_one(app, &reg, &opts()).await.unwrap().is_some() {
+        n += 1;
+        assert!(n < 20, "the queue does not drain");
+    }
+    n
+}
+
+fn by_kind(facts: &[Fact]) -> HashMap<&str, Vec<&Fact>> {
+    let mut m: HashMap<&str, Vec<&Fact>> = HashMap::new();
+    for f in facts {
+        m.entry(f.kind.as_str()).or_default().push(f);
+    }
+    m
+}
+
+#[tokio::test]
+async fn a_scan_job_stores_versioned_facts_that_become_contacts() {
+    let (app, ctx, _dir) = setup(true).await;
+    let base = serve_site().await;
+    let co = company_at(&app, &ctx, &base).await;
+
+    // Queue it twice (a double click): one scan, one job.
+    let (first, created) = scans::scan_company(&app, &ctx, co).await.unwrap();
+    assert!(created);
+    assert_eq!(first.state, "queued");
+    assert!(first.job_id.is_some());
+    let (again, created) = scans::scan_company(&app, &ctx, co).await.unwrap();
+    assert!(!created, "a queued scan is not queued twice");
+    assert_eq!(again.id, first.id);
+    assert_eq!(run_all(&app).await, 1);
+
+    let done = scans::scan(&app, &ctx, first.id).await.unwrap();
+    assert_eq!(done.state, "done", "{:?}", done.error);
+    assert!(done.pages >= 2, "home and contact page: {}", done.pages);
+    let score = done.website_score.expect("score stored");
+    assert!((0..=100).contains(&score));
+
+    let cf = scans::company_facts(&app, &ctx, co, None).await.unwrap();
+    assert_eq!(cf.shown.as_ref().map(|s| s.id), Some(first.id));
+    let kinds = by_kind(&cf.facts);
+    let emails: Vec<(&str, &str)> = kinds["email"]
+        .iter()
+        .map(|f| (f.value.as_str(), f.source_url.as_deref().unwrap_or("")))
+        .collect();
+    assert!(
+        emails.contains(&("hallo@baeckerei-sonne.de", base.as_str())),
+        "{emails:?}"
+    );
+    assert!(
+        emails
+            .iter()
+            .any(|(v, src)| *v == "bestellung@baeckerei-sonne.de" && src.ends_with("/kontakt")),
+        "{emails:?}"
+    );
+    let phone = kinds["phone"][0];
+    assert_eq!(phone.value, "+493023456789");
+    assert_eq!(phone.source_url.as_deref(), Some(base.as_str()));
+    assert!(
+        kinds["social"]
+            .iter()
+            .any(|f| f.value.contains("instagram.com/baeckerei.sonne")
+                && f.data.contains("instagram")),
+        "{:?}",
+        kinds["social"]
+    );
+    assert!(kinds.contains_key("contact_form"));
+    let ws_fact = kinds["website_score"][0];
+    assert_eq!(ws_fact.value, score.to_string());
+    assert!(ws_fact.data.contains("factors"));
+    for k in ["tls", "performance", "mobile", "meta"] {
+        assert!(kinds.contains_key(k), "missing {k} fact");
+    }
+    assert!(cf.facts.iter().all(|f| f.source_url.is_some()));
+    let first_count = cf.facts.len();
+
+    let tl = contacts::timeline_of(&app, &ctx, Subject::Company(co.0))
+        .await
+        .unwrap();
+    assert!(
+        tl.iter().any(|a| a.summary.starts_with("Website scanned: ")
+            && a.summary.ends_with(&format!("score {score}"))),
+        "{:?}",
+        tl.iter().map(|a| &a.summary).collect::<Vec<_>>()
+    );
+
+    // A second scan adds a version; the first one's facts stay.
+    let (second, created) = scans::scan_company(&app, &ctx, co).await.unwrap();
+    assert!(created, "a finished scan can be repeated");
+    assert_ne!(second.id, first.id);
+    assert_eq!(run_all(&app).await, 1);
+    let cf2 = scans::company_facts(&app, &ctx, co, None).await.unwrap();
+    assert_eq!(cf2.shown.as_ref().map(|s| s.id), Some(second.id));
+    assert_eq!(cf2.scans.len(), 2);
+    assert!(cf2.facts.iter().all(|f| f.scan_id == Some(second.id)));
+    let old = scans::company_facts(&app, &ctx, co, Some(first.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        old.facts.len(),
+        first_count,
+        "the first version is untouched"
+    );
+    assert_eq!(
+        old.facts.iter().map(|f| f.id).collect::<Vec<_>>(),
+        cf.facts.iter().map(|f| f.id).collect::<Vec<_>>()
+    );
+
+    // One click: a found email becomes a contact at the company; twice creates nothing.
+    let email = by_kind(&cf2.facts)["email"]
+        .iter()
+        .find(|f| f.value == "hallo@baeckerei-sonne.de")
+        .map(|f| f.id)
+        .unwrap();
+    let p = scans::promote_fact(&app, &ctx, email).await.unwrap();
+    assert!(p.created);
+    assert_eq!(
+        p.contact.f.email.as_deref(),
+        Some("hallo@baeckerei-sonne.de")
+    );
+    assert_eq!(p.contact.f.company_id, Some(co.0));
+    let again = scans::promote_fact(&app, &ctx, email).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.contact.id, p.contact.id);
+    // The same address from the first version is the same person too.
+    let old_email = old
+        .facts
+        .iter()
+        .find(|f| f.kind == "email" && f.value == "hallo@baeckerei-sonne.de")
+        .unwrap();
+    assert!(
+        !scans::promote_fact(&app, &ctx, old_email.id)
+            .await
+            .unwrap()
+            .created
+    );
+    let phone = by_kind(&cf2.facts)["phone"][0].id;
+    let pp = scans::promote_fact(&app, &ctx, phone).await.unwrap();
+    assert!(pp.created);
+    assert_eq!(pp.contact.f.phone.as_deref(), Some("+493023456789"));
+    assert!(
+        !scans::promote_fact(&app, &ctx, phone)
+            .await
+            .unwrap()
+            .created
+    );
+    let tl = contacts::timeline_of(&app, &ctx, Subject::Contact(p.contact.id))
+        .await
+        .unwrap();
+    assert!(
+        tl.iter()
+            .any(|a| a.summary.starts_with("Added from the website scan"))
+    );
+    // A technology is not a person.
+    let tech = by_kind(&cf2.facts)["website_score"][0].id;
+    let err = scans::promote_fact(&app, &ctx, tech).await.unwrap_err();
+    assert!(err.to_string().contains("email or phone"), "{err}");
+
+    // Email verification is a versioned fact of the contact.
+    let v = scans::verify_contact_email(&app, &ctx, ContactId(p.contact.id), true)
+        .await
+        .unwrap();
+    assert_eq!(v.kind, "email_verification");
+    assert_eq!(v.contact_id, Some(p.contact.id));
+    assert!(["valid", "risky", "invalid", "unknown"].contains(&v.value.as_str()));
+    assert!(v.data.contains("\"syntax_valid\":true"), "{}", v.data);
+    scans::verify_contact_email(&app, &ctx, ContactId(p.contact.id), true)
+        .await
+        .unwrap();
+    let all = scans::email_verifications(&app, &ctx, ContactId(p.contact.id))
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    let no_email = scans::verify_contact_email(&app, &ctx, ContactId(pp.contact.id), true)
+        .await
+        .unwrap_err();
+    assert!(no_email.to_string().contains("no email"), "{no_email}");
+
+    // Another workspace sees none of it.
+    let other_user = prospector_app::accounts::create_user(
+        &app,
+        &prospector_app::Actor::cli(),
+        "other@example.com",
+        "Other",
+        "a long enough password",
+        false,
+    )
+    .await
+    .unwrap();
+    let ows = workspaces::create(&app, &prospector_app::Actor::cli(), "Other", &other_user)
+        .await
+        .unwrap();
+    let octx = workspaces::cli_context(&app, &ows.slug).await.unwrap();
+    assert!(scans::scan(&app, &octx, first.id).await.is_err());
+    assert!(scans::fact(&app, &octx, email).await.is_err());
+    assert!(scans::promote_fact(&app, &octx, email).await.is_err());
+    assert!(scans::company_facts(&app, &octx, co, None).await.is_err());
+    assert!(scans::scan_company(&app, &octx, co).await.is_err());
+    let s = scans::scan_companies(
+        &app,
+        &octx,
+        &Selection {
+            ids: vec![co.0],
+            query: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((s.queued, s.not_found), (0, 1));
+}
+
+#[tokio::test]
+async fn bulk_scans_skip_companies_without_a_website() {
+    let (app, ctx, _dir) = setup(true).await;
+    let base = serve_site().await;
+    let a = company_at(&app, &ctx, &base).await;
+    let b = company_at(&app, &ctx, &base).await;
+    let none = contacts::create_company(
+        &app,
+        &ctx,
+        &contacts::CompanyInput {
+            name: Some("No Site Ltd".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let sel = Selection {
+        ids: vec![a.0, b.0, none.id, 999_999],
+        query: None,
+    };
+    let s = scans::scan_companies(&app, &ctx, &sel).await.unwrap();
+    assert_eq!(
+        (s.queued, s.already_queued, s.no_website, s.not_found),
+        (2, 0, 1, 1)
+    );
+    // Clicking again while they wait queues nothing new.
+    let s2 = scans::scan_companies(&app, &ctx, &sel).await.unwrap();
+    assert_eq!((s2.queued, s2.already_queued), (0, 2));
+    assert_eq!(s2.scan_ids, s.scan_ids);
+    assert_eq!(run_all(&app).await, 2);
+    for id in &s.scan_ids {
+        assert_eq!(scans::scan(&app, &ctx, *id).await.unwrap().state, "done");
+    }
+    let err = scans::scan_company(&app, &ctx, none.cid())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no website"), "{err}");
+}
+
+#[tokio::test]
+async fn the_ssrf_guard_stays_on_by_default() {
+    let (app, ctx, _dir) = setup(false).await;
+    assert!(!app.config().scan_allow_private);
+    let base = serve_site().await;
+    let co = company_at(&app, &ctx, &base).await;
+    let (scan, _) = scans::scan_company(&app, &ctx, co).await.unwrap();
+    assert_eq!(run_all(&app).await, 1);
+    let s = scans::scan(&app, &ctx, scan.id).await.unwrap();
+    assert_eq!(s.state, "failed");
+    let reason = s.error.unwrap_or_default();
+    assert!(!reason.is_empty());
+    let cf = scans::company_facts(&app, &ctx, co, None).await.unwrap();
+    assert!(cf.facts.is_empty() && cf.shown.is_none());
+    assert_eq!(cf.latest.map(|l| l.state), Some("failed".to_string()));
+    let tl = contacts::timeline_of(&app, &ctx, Subject::Company(co.0))
+        .await
+        .unwrap();
+    assert!(
+        tl.iter()
+            .any(|a| a.summary.starts_with("Website scan failed"))
+    );
+}
