@@ -305,6 +305,8 @@ pub async fn run(
 ) -> AppResult<Summary> {
     let started = Instant::now();
     let workspace = prospector_store::workspaces::get(app.db(), ws).await?;
+    let (own_db, dedicated) = bulk_db(app).await;
+    let db = &own_db;
     let country_code = opts
         .default_country
         .clone()
@@ -339,7 +341,7 @@ pub async fn run(
                 delimiter,
             } => {
                 if let Some(id) = import {
-                    store::start(app.db(), ws, id, &encoding, &delimiter, 0).await?;
+                    store::start(db, ws, id, &encoding, &delimiter, 0).await?;
                 }
                 summary.encoding = encoding;
                 summary.delimiter = delimiter;
@@ -351,7 +353,7 @@ pub async fn run(
                 bytes,
             } => {
                 let mut batch =
-                    plan_batch(app, ws, &rows, opts.on_duplicate, prior.as_mut()).await?;
+                    plan_batch(db, ws, &rows, opts.on_duplicate, prior.as_mut()).await?;
                 counts.rows_done = records as i64;
                 counts.bytes_done = bytes as i64;
                 counts.created += batch.counts.created;
@@ -368,7 +370,7 @@ pub async fn run(
                 batch.errors = errors.iter().map(to_store_error).collect();
                 batch.counts = counts;
                 match import {
-                    Some(id) => store::write_batch(app.db(), ws, id, &batch).await?,
+                    Some(id) => store::write_batch(db, ws, id, &batch).await?,
                     None if write => {
                         return Err(AppError::Internal("a writing import needs an id".into()));
                     }
@@ -393,7 +395,10 @@ pub async fn run(
     drop(rx);
     let _ = reader.join();
     if let Some(id) = import {
-        store::finish(app.db(), ws, id, state, fatal.as_deref(), &counts).await?;
+        store::finish(db, ws, id, state, fatal.as_deref(), &counts).await?;
+    }
+    if dedicated {
+        own_db.close().await;
     }
     let secs = started.elapsed().as_secs_f64();
     summary.state = state.to_string();
@@ -441,6 +446,23 @@ fn to_store_error(e: &RowError) -> ImportError {
 
 fn clip(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
+}
+
+/// A connection of the import's own (see `Db::connect_bulk`); the shared pool when one cannot
+/// be opened (an in-memory database, or no free server connection).
+/// Returns the handle and whether it is the import's own (to close at the end).
+async fn bulk_db(app: &App) -> (prospector_store::Db, bool) {
+    let url = &app.config().database_url;
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return (app.db().clone(), false);
+    }
+    match prospector_store::Db::connect_bulk(url).await {
+        Ok(db) => (db, true),
+        Err(e) => {
+            tracing::warn!(error = %e, "no dedicated import connection; using the shared pool");
+            (app.db().clone(), false)
+        }
+    }
 }
 
 /// The reader thread: sniff, map, normalise, send batches; never panics on input.
@@ -724,7 +746,7 @@ enum Slot {
 
 /// Match a batch of rows against the database and each other, and decide what to write.
 async fn plan_batch(
-    app: &App,
+    db: &prospector_store::Db,
     ws: WorkspaceId,
     rows: &[ImportRow],
     mode: OnDuplicate,
@@ -765,7 +787,6 @@ async fn plan_batch(
         v.sort();
         v.dedup();
     }
-    let db = app.db();
     let stored_contacts: Vec<Contact> =
         contacts::find_matches(db, ws, &emails, &phones, &persons).await?;
     let stored_companies: Vec<Company> =

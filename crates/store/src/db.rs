@@ -65,6 +65,17 @@ macro_rules! in_tx {
 impl Db {
     /// Connect to `url`: `sqlite://path?mode=rwc` or `postgres://...`.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db> {
+        Self::connect_with(url, max_connections, 32 * 1024).await
+    }
+
+    /// One connection of its own for a bulk job (an import): on SQLite its 64 MB page cache
+    /// stays warm for the whole run instead of being spread over a pool's connections, which
+    /// made imports twice as slow.
+    pub async fn connect_bulk(url: &str) -> Result<Db> {
+        Self::connect_with(url, 1, 64 * 1024).await
+    }
+
+    async fn connect_with(url: &str, max_connections: u32, cache_kib: u32) -> Result<Db> {
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Config(format!("bad SQLite URL: {e}")))?
@@ -73,10 +84,10 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                // 32 MB of page cache per connection (the default is 2 MB) and checkpoints
-                // every 40 MB of WAL instead of 4 MB: bulk imports update index pages all over
-                // the file, and each page is then copied back once instead of many times.
-                .pragma("cache_size", "-32768")
+                // A larger page cache than SQLite's 2 MB, and checkpoints every 40 MB of WAL
+                // instead of 4 MB: bulk imports update index pages all over the file, and each
+                // page is then copied back once instead of many times.
+                .pragma("cache_size", format!("-{cache_kib}"))
                 .pragma("wal_autocheckpoint", "10000");
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))
