@@ -198,10 +198,24 @@ pub enum ContactSort {
 }
 
 fn where_clause(db: &Db, ws: WorkspaceId, f: &ContactFilter) -> Sql {
+    where_clause_with(db, ws, f, false)
+}
+
+/// With `fts_driven`, the search is a MATCH on `contacts_fts` joined in the FROM clause
+/// (see [`list`]) instead of an `IN` over every match.
+fn where_clause_with(db: &Db, ws: WorkspaceId, f: &ContactFilter, fts_driven: bool) -> Sql {
     let mut s = Sql::new("");
     let w = s.arg(ws.0);
     s.push(&format!(" WHERE c.workspace_id = {w}"));
-    if !f.terms.is_empty() {
+    if fts_driven {
+        let m: Vec<String> = f
+            .terms
+            .iter()
+            .map(|t| format!("\"{}\"*", t.replace('"', "")))
+            .collect();
+        let p = s.arg(m.join(" "));
+        s.push(&format!(" AND contacts_fts MATCH {p}"));
+    } else if !f.terms.is_empty() {
         search_condition(db, &mut s, "c", "contacts_fts", &f.terms);
     }
     if let Some(tag) = &f.tag {
@@ -301,6 +315,10 @@ pub fn cursor_after(c: &Contact, sort: ContactSort) -> Cursor {
 }
 
 /// One page of a workspace's contacts.
+///
+/// A search on SQLite, newest or oldest first, is driven by the full-text index: FTS5 hands
+/// out matching rowids in order, so the first page stops after `limit` hits instead of
+/// collecting every contact whose words match a common prefix ("lon" in a million rows).
 pub async fn list(
     db: &Db,
     ws: WorkspaceId,
@@ -309,11 +327,32 @@ pub async fn list(
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<Contact>> {
-    let mut s = where_clause(db, ws, f);
-    let order = order_and_cursor(&mut s, sort, cursor);
+    let fts_driven = db.backend() == crate::Backend::Sqlite
+        && !f.terms.is_empty()
+        && matches!(sort, ContactSort::Newest | ContactSort::Oldest);
+    let mut s = where_clause_with(db, ws, f, fts_driven);
+    let (from, order) = if fts_driven {
+        let desc = sort == ContactSort::Newest;
+        if let Some(Cursor::Id(id)) = cursor {
+            let op = if desc { "<" } else { ">" };
+            s.push_args(
+                &format!(" AND contacts_fts.rowid {op} ?"),
+                vec![(*id).into()],
+            );
+        }
+        (
+            " FROM contacts_fts JOIN contacts c ON c.id = contacts_fts.rowid LEFT JOIN companies co \
+             ON co.id = c.company_id AND co.workspace_id = c.workspace_id"
+                .to_string(),
+            if desc { " ORDER BY contacts_fts.rowid DESC" } else { " ORDER BY contacts_fts.rowid ASC" },
+        )
+    } else {
+        let order = order_and_cursor(&mut s, sort, cursor);
+        (FROM.to_string(), order)
+    };
     let lim = s.arg(limit.clamp(1, 10_000));
     let text = format!(
-        "SELECT {}{FROM}{}{order} LIMIT {lim}",
+        "SELECT {}{from}{}{order} LIMIT {lim}",
         select_cols(),
         s.text
     );
@@ -325,10 +364,16 @@ pub async fn list(
 
 /// How many contacts match, counting at most `cap`.
 pub async fn count(db: &Db, ws: WorkspaceId, f: &ContactFilter, cap: i64) -> Result<i64> {
-    let mut s = where_clause(db, ws, f);
+    let fts_driven = db.backend() == crate::Backend::Sqlite && !f.terms.is_empty();
+    let mut s = where_clause_with(db, ws, f, fts_driven);
     let lim = s.arg(cap);
+    let from = if fts_driven {
+        "contacts_fts JOIN contacts c ON c.id = contacts_fts.rowid"
+    } else {
+        "contacts c"
+    };
     let text = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM contacts c{} LIMIT {lim}) x",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM {from}{} LIMIT {lim}) x",
         s.text
     );
     Ok(
