@@ -54,6 +54,12 @@ pub struct Config {
     /// LAN demos only; off by default so a company's website cannot point the scanner at
     /// internal services).
     pub scan_allow_private: bool,
+    /// AI provider root URL (OpenAI-compatible `.../v1`, or `https://api.anthropic.com`).
+    pub ai_base_url: Option<String>,
+    /// AI model; unset means no provider (the deterministic fallback answers).
+    pub ai_model: Option<String>,
+    /// AI provider API key (never printed).
+    pub ai_api_key: Option<Secret>,
     /// Which file the settings came from, if any (shown by `prospector config`).
     pub config_file: Option<PathBuf>,
 }
@@ -81,6 +87,8 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     request_timeout_secs: Option<u64>,
     scan_allow_private: Option<bool>,
+    ai_base_url: Option<String>,
+    ai_model: Option<String>,
 }
 
 /// Environment variables we read; anything else starting with `PROSPECTOR_` is a typo.
@@ -106,6 +114,9 @@ pub const KNOWN_ENV: &[&str] = &[
     "PROSPECTOR_MAX_BODY_BYTES",
     "PROSPECTOR_REQUEST_TIMEOUT_SECS",
     "PROSPECTOR_SCAN_ALLOW_PRIVATE",
+    "PROSPECTOR_AI_BASE_URL",
+    "PROSPECTOR_AI_MODEL",
+    "PROSPECTOR_AI_API_KEY",
     // Used by the test suite and scripts, not by the server.
     "PROSPECTOR_TEST_PG_URL",
     "PROSPECTOR_TEST_BACKEND",
@@ -278,6 +289,9 @@ impl Config {
             )?
             .or(file.scan_allow_private)
             .unwrap_or(false),
+            ai_base_url: get("PROSPECTOR_AI_BASE_URL").or(file.ai_base_url),
+            ai_model: get("PROSPECTOR_AI_MODEL").or(file.ai_model),
+            ai_api_key: get("PROSPECTOR_AI_API_KEY").map(Secret),
             data_dir,
             config_file,
         })

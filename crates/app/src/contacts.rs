@@ -58,7 +58,9 @@ pub struct ListQuery {
     /// UTC milliseconds or a date `YYYY-MM-DD`.
     pub created_after: Option<String>,
     pub created_before: Option<String>,
-    /// newest (default), oldest, name, updated.
+    /// Score tier A, B or C (companies only).
+    pub tier: Option<String>,
+    /// newest (default), oldest, name, updated; `score` (highest first, companies only).
     pub sort: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -155,16 +157,30 @@ fn decode_cursor(s: &str) -> AppResult<Cursor> {
     }
 }
 
+/// `A`, `B` or `C` (any case).
+fn parse_tier(v: &Option<String>) -> AppResult<Option<String>> {
+    match nonempty(v).map(|t| t.to_uppercase()) {
+        None => Ok(None),
+        Some(t) if matches!(t.as_str(), "A" | "B" | "C") => Ok(Some(t)),
+        Some(t) => Err(AppError::invalid(
+            "tier",
+            format!("tier: expected A, B or C, got '{t}'"),
+        )),
+    }
+}
+
 fn sort_of(v: &Option<String>) -> AppResult<(ContactSort, CompanySort)> {
     Ok(match nonempty(v).as_deref() {
         None | Some("newest") => (ContactSort::Newest, CompanySort::Newest),
         Some("oldest") => (ContactSort::Oldest, CompanySort::Oldest),
         Some("name") => (ContactSort::Name, CompanySort::Name),
         Some("updated") => (ContactSort::Updated, CompanySort::Updated),
+        // Contacts have no score of their own: they keep the default order.
+        Some("score") => (ContactSort::Newest, CompanySort::Score),
         Some(o) => {
             return Err(AppError::invalid(
                 "sort",
-                format!("sort: expected newest, oldest, name or updated, got '{o}'"),
+                format!("sort: expected newest, oldest, name, updated or score, got '{o}'"),
             ));
         }
     })
@@ -218,6 +234,7 @@ impl ListQuery {
             created_after: parse_time("created_after", &self.created_after)?,
             created_before: parse_time("created_before", &self.created_before)?,
             ids: None,
+            tier: parse_tier(&self.tier)?,
         })
     }
 
@@ -1047,6 +1064,9 @@ pub const COMPANY_EXPORT_COLUMNS: &[&str] = &[
     "source",
     "created_at",
     "custom",
+    "score",
+    "tier",
+    "score_reason",
 ];
 
 /// One page (200 rows) of the CSV export of the rows matching `q`, starting at `cursor`;
@@ -1100,6 +1120,9 @@ pub async fn export_page(
                 f.source.clone(),
                 prospector_core::time::format_ms(c.created_at),
                 custom_cell(&f.custom),
+                c.score_value.map(|v| v.to_string()).unwrap_or_default(),
+                o(&c.score_tier),
+                o(&c.score_reason),
             ])
             .map_err(csv_err)?;
         }

@@ -420,6 +420,9 @@ pub async fn run(
     tracing::info!(workspace_id = ws.0, import_id = ?import.map(|i| i.0), rows = summary.rows,
         created = summary.created, duplicates = summary.duplicates, errors = summary.errors,
         seconds = summary.seconds, state, "import finished");
+    if write && summary.created + summary.updated > 0 {
+        crate::scoring::enqueue_rescore(app, ws).await?;
+    }
     Ok(summary)
 }
 

@@ -13,6 +13,7 @@ pub mod fixtures;
 pub mod imports;
 pub mod jobs;
 pub mod scans;
+pub mod scoring;
 pub mod testing;
 pub mod workspaces;
 

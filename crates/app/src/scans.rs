@@ -260,6 +260,7 @@ pub(crate) async fn job(ctx: JobCtx) -> JobResult {
         Some(json!({"scan_id": scan.id, "facts": facts.len(), "website_score": score})),
     )
     .await?;
+    crate::scoring::rescore_company(&app, ws, CompanyId(scan.company_id)).await?;
     ctx.progress(1, 1).await?;
     Ok(Some(json!({
         "scan_id": scan.id, "state": "done", "pages": pages, "website_score": score,

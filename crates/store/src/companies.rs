@@ -49,6 +49,15 @@ pub struct Company {
     pub updated_at: i64,
     /// Contacts at this company.
     pub contact_count: i64,
+    /// Current lead score 0-100 (none until scored).
+    #[sqlx(default)]
+    pub score_value: Option<i64>,
+    /// A, B or C.
+    #[sqlx(default)]
+    pub score_tier: Option<String>,
+    /// The score's one-line reason.
+    #[sqlx(default)]
+    pub score_reason: Option<String>,
     #[sqlx(skip)]
     pub tags: Vec<String>,
 }
@@ -119,10 +128,15 @@ fn select_cols() -> String {
     s.push_str(
         ", co.import_id, co.created_at, co.updated_at, \
          (SELECT COUNT(*) FROM contacts ct WHERE ct.workspace_id = co.workspace_id \
-         AND ct.company_id = co.id) AS contact_count",
+         AND ct.company_id = co.id) AS contact_count, \
+         sc.value AS score_value, sc.tier AS score_tier, sc.reason AS score_reason",
     );
     s
 }
+
+/// The join that brings a company's current score into [`list`].
+const SCORE_JOIN: &str =
+    " LEFT JOIN scores sc ON sc.workspace_id = co.workspace_id AND sc.company_id = co.id";
 
 /// Filters of the companies table (all optional, combined with AND).
 #[derive(Debug, Clone, Default)]
@@ -140,6 +154,8 @@ pub struct CompanyFilter {
     pub created_after: Option<i64>,
     pub created_before: Option<i64>,
     pub ids: Option<Vec<i64>>,
+    /// Score tier A, B or C (unscored companies never match).
+    pub tier: Option<String>,
 }
 
 /// Sort orders of the companies table; each ends with the id for a stable keyset.
@@ -150,6 +166,8 @@ pub enum CompanySort {
     Oldest,
     Name,
     Updated,
+    /// Highest score first; unscored companies last.
+    Score,
 }
 
 /// Where the next page starts: the sort value and id of the last row of this one.
@@ -202,6 +220,13 @@ fn where_clause(db: &Db, ws: WorkspaceId, f: &CompanyFilter) -> Sql {
     if let Some(ids) = &f.ids {
         in_list(&mut s, "co.id", ids);
     }
+    if let Some(t) = &f.tier {
+        s.push_args(
+            " AND EXISTS (SELECT 1 FROM scores st WHERE st.workspace_id = co.workspace_id \
+             AND st.company_id = co.id AND st.tier = ?)",
+            vec![t.as_str().into()],
+        );
+    }
     s
 }
 
@@ -248,6 +273,12 @@ fn order_and_cursor(s: &mut Sql, sort: CompanySort, cursor: Option<&Cursor>) -> 
                 vec![(*v).into(), (*id).into()],
             );
         }
+        (CompanySort::Score, Some(Cursor::Int(v, id))) => {
+            s.push_args(
+                " AND (COALESCE(sc.value, -1), co.id) < (?, ?)",
+                vec![(*v).into(), (*id).into()],
+            );
+        }
         _ => {}
     }
     match sort {
@@ -255,6 +286,7 @@ fn order_and_cursor(s: &mut Sql, sort: CompanySort, cursor: Option<&Cursor>) -> 
         CompanySort::Oldest => " ORDER BY co.id ASC",
         CompanySort::Name => " ORDER BY COALESCE(co.name, '') ASC, co.id ASC",
         CompanySort::Updated => " ORDER BY co.updated_at DESC, co.id DESC",
+        CompanySort::Score => " ORDER BY COALESCE(sc.value, -1) DESC, co.id DESC",
     }
 }
 
@@ -264,6 +296,7 @@ pub fn cursor_after(c: &Company, sort: CompanySort) -> Cursor {
         CompanySort::Newest | CompanySort::Oldest => Cursor::Id(c.id),
         CompanySort::Name => Cursor::Text(c.f.name.clone().unwrap_or_default(), c.id),
         CompanySort::Updated => Cursor::Int(c.updated_at, c.id),
+        CompanySort::Score => Cursor::Int(c.score_value.unwrap_or(-1), c.id),
     }
 }
 
@@ -280,7 +313,7 @@ pub async fn list(
     let order = order_and_cursor(&mut s, sort, cursor);
     let lim = s.arg(limit.clamp(1, 10_000));
     let text = format!(
-        "SELECT {} FROM companies co{}{order} LIMIT {lim}",
+        "SELECT {} FROM companies co{SCORE_JOIN}{}{order} LIMIT {lim}",
         select_cols(),
         s.text
     );

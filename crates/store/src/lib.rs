@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod login_attempts;
 pub mod memberships;
 pub mod query;
+pub mod scores;
 pub mod sessions;
 pub mod suppressions;
 pub mod timeline;

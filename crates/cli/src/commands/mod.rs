@@ -5,6 +5,7 @@ mod accounts;
 mod contacts;
 mod mail;
 mod scan;
+mod scores;
 mod serve;
 
 use anyhow::Result;
@@ -68,6 +69,11 @@ pub enum Command {
     Import(contacts::ImportArgs),
     /// Export contacts or companies as CSV.
     Export(contacts::ExportArgs),
+    /// Compute and store lead scores (0-100, tier A/B/C, factors with reasons).
+    Score(scores::ScoreArgs),
+    /// Analyse a company (summary, pain points, hooks, opening line) with the configured AI
+    /// provider or the deterministic fallback.
+    Analyze(scores::AnalyzeArgs),
 }
 
 impl Cli {
@@ -131,5 +137,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Command::VerifyEmail(a) => scan::verify(a).await,
         Command::Import(a) => contacts::import(config, a).await,
         Command::Export(a) => contacts::export(config, a).await,
+        Command::Score(a) => scores::score(config, a).await,
+        Command::Analyze(a) => scores::analyze(config, a).await,
     }
 }

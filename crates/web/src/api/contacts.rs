@@ -119,6 +119,12 @@ pub struct CompanyOut {
     pub import_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Lead score 0-100 (absent until scored).
+    pub score_value: Option<i64>,
+    /// Score tier A, B or C.
+    pub score_tier: Option<String>,
+    /// The score's one-line reason.
+    pub score_reason: Option<String>,
 }
 
 impl From<Company> for CompanyOut {
@@ -149,6 +155,9 @@ impl From<Company> for CompanyOut {
             import_id: c.import_id,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            score_value: c.score_value,
+            score_tier: c.score_tier,
+            score_reason: c.score_reason,
         }
     }
 }

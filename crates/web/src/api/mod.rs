@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod json;
 pub mod members;
 pub mod scans;
+pub mod scores;
 pub mod tokens;
 
 use crate::AppState;
@@ -83,7 +84,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scans::company_facts))
         .routes(routes!(scans::get_scan))
         .routes(routes!(scans::promote))
-        .routes(routes!(scans::verify_email));
+        .routes(routes!(scans::verify_email))
+        .routes(routes!(scores::get_score, scores::rescore))
+        .routes(routes!(scores::get_analysis, scores::analyze))
+        .routes(routes!(scores::get_icp, scores::put_icp))
+        .routes(routes!(scores::rescore_all));
     let doc = r.get_openapi().clone();
     r.route(
         "/api/v1/openapi.json",

@@ -24,6 +24,16 @@ use serde::Deserialize;
 
 const COMPANY_COLUMNS: &[Column] = &[
     Column {
+        key: "score",
+        label: "Score",
+        default_on: true,
+    },
+    Column {
+        key: "tier",
+        label: "Tier",
+        default_on: true,
+    },
+    Column {
         key: "website",
         label: "Website",
         default_on: true,
@@ -83,6 +93,10 @@ pub struct CompanyRow {
     pub tags: Vec<String>,
     pub source: String,
     pub created_at: i64,
+    /// Empty until scored.
+    pub score: String,
+    pub tier: String,
+    pub score_reason: String,
 }
 
 /// The best name to show for a company.
@@ -109,6 +123,9 @@ impl CompanyRow {
             tags: c.tags.clone(),
             source: c.f.source.clone(),
             created_at: c.created_at,
+            score: c.score_value.map(|v| v.to_string()).unwrap_or_default(),
+            tier: opt(&c.score_tier),
+            score_reason: opt(&c.score_reason),
         }
     }
 }
@@ -126,6 +143,8 @@ struct CompaniesPage {
     tags: Vec<String>,
     sources: &'static [&'static str],
     columns: &'static [Column],
+    /// This table sorted by score (the Score header's link).
+    sort_score: String,
 }
 
 impl Times for CompaniesPage {}
@@ -166,6 +185,12 @@ pub async fn list(
         rows: rows.iter().map(CompanyRow::of).collect(),
         count: count_label(count, "company", "companies"),
         links: links(&base, &q, next),
+        sort_score: {
+            let mut sq = q.clone();
+            sq.sort = Some("score".into());
+            sq.cursor = None;
+            with_query(&base, &filter_pairs(&sq))
+        },
         tags,
         sources: SOURCES,
         columns: COMPANY_COLUMNS,
@@ -329,6 +354,14 @@ struct CompanyPage {
     err_msg: String,
     /// The website scan section (absent on the new-company form).
     scan: Option<super::scans::ScanView>,
+    /// The lead score and analysis (absent on the new-company form).
+    scoring: Option<super::scores::ScoreView>,
+}
+
+impl CompanyPage {
+    fn factor_label(&self, name: &str) -> &'static str {
+        super::scores::factor_label(name)
+    }
 }
 
 impl CompanyPage {
@@ -423,6 +456,7 @@ async fn company_page(
             err_field,
             err_msg,
             scan: None,
+            scoring: None,
         });
     };
     let who = Subject::Company(c.id);
@@ -454,6 +488,7 @@ async fn company_page(
         notes: app::notes(&s.app, &p.ctx, who).await?,
         timeline: app::timeline_of(&s.app, &p.ctx, who).await?,
         scan: Some(super::scans::view(s, &p.ctx, c.cid(), c.f.website.is_some(), version).await?),
+        scoring: Some(super::scores::view(&s.app, &p.ctx, c.cid()).await?),
         id: c.id,
         shell,
         tab: TAB_COMPANIES,

@@ -92,6 +92,7 @@ const QUERY_KEYS: &[&str] = &[
     "custom_value",
     "created_after",
     "created_before",
+    "tier",
     "sort",
     "limit",
 ];
@@ -100,6 +101,7 @@ fn slot<'a>(q: &'a mut ListQuery, key: &str) -> Option<&'a mut Option<String>> {
     Some(match key {
         "q" => &mut q.q,
         "tag" => &mut q.tag,
+        "tier" => &mut q.tier,
         "source" => &mut q.source,
         "lead_stage" => &mut q.lead_stage,
         "lead_source" => &mut q.lead_source,
@@ -363,6 +365,8 @@ pub struct Filters {
     pub sort: String,
     pub company_id: String,
     pub import_id: String,
+    /// Score tier A, B or C (companies).
+    pub tier: String,
 }
 
 impl Filters {
@@ -386,6 +390,7 @@ impl Filters {
             sort: t(&q.sort),
             company_id: t(&q.company_id),
             import_id: t(&q.import_id),
+            tier: t(&q.tier).to_uppercase(),
         }
     }
 
@@ -405,6 +410,7 @@ impl Filters {
             &self.custom_value,
             &self.created_after,
             &self.created_before,
+            &self.tier,
         ]
         .iter()
         .any(|v| !v.is_empty())
@@ -429,6 +435,7 @@ impl Filters {
             &self.created_before,
             &self.company_id,
             &self.import_id,
+            &self.tier,
         ]
         .iter()
         .any(|v| !v.is_empty())

@@ -7,6 +7,7 @@ mod companies;
 mod contacts;
 mod imports;
 mod scans;
+mod scores;
 mod sections;
 mod settings;
 
@@ -77,6 +78,12 @@ pub fn router() -> Router<AppState> {
             post(settings::retry_job),
         )
         .route("/w/{slug}/settings/audit", get(settings::audit))
+        .route(
+            "/w/{slug}/settings/icp",
+            get(scores::icp).post(scores::save_icp),
+        )
+        .route("/w/{slug}/settings/icp/preset", post(scores::apply_preset))
+        .route("/w/{slug}/settings/icp/rescore", post(scores::rescore_all))
         .route("/admin", get(admin::index))
         .route(
             "/admin/workspaces/{id}/{action}",
@@ -136,6 +143,8 @@ fn records() -> Router<AppState> {
         .route("/w/{slug}/companies/{id}/delete", post(companies::delete))
         .route("/w/{slug}/companies/{id}/notes", post(companies::add_note))
         .route("/w/{slug}/companies/{id}/scan", post(scans::scan))
+        .route("/w/{slug}/companies/{id}/score", post(scores::rescore))
+        .route("/w/{slug}/companies/{id}/analysis", post(scores::analyze))
         .route("/w/{slug}/facts/{id}/promote", post(scans::promote))
         .route("/w/{slug}/contacts/{id}/verify-email", post(scans::verify))
         .route("/w/{slug}/imports", get(imports::list))

@@ -1,0 +1,265 @@
+//! Lead scores in the UI and the API: the companies table shows Score and Tier columns,
+//! sorts by score and filters by tier; the company page shows the factors with points and
+//! reasons and generates an analysis; Settings → Ideal customer profile applies a preset,
+//! refuses a bad form with the field named, and the API reads and changes the profile.
+
+use prospector_app::{Actor, accounts, testing, workspaces};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn score_columns_factors_analysis_and_profile() {
+    let (app, _dir) = testing::app().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(prospector_web::serve(
+        app.clone(),
+        listener,
+        std::future::pending(),
+    ));
+    let email = "score@owner.example.com";
+    let user = accounts::create_user(&app, &Actor::cli(), email, "Owner", "password-123", false)
+        .await
+        .unwrap();
+    let ws = workspaces::create(&app, &Actor::cli(), "Scorers", &user)
+        .await
+        .unwrap();
+    let ctx = workspaces::cli_context(&app, &ws.slug).await.unwrap();
+    let token = workspaces::create_token(&app, &ctx, user.uid(), "t")
+        .await
+        .unwrap()
+        .token;
+    let ids = prospector_app::fixtures::seed_isolation(&app, &ctx, email, "MARK")
+        .await
+        .unwrap();
+    let cid = &ids["company_id"];
+    let slug = &ws.slug;
+
+    let c = client();
+    let page = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", email),
+            ("password", "password-123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // The company page scores the company on first view and explains it.
+    let company_url = format!("{base}/w/{slug}/companies/{cid}");
+    let html = c
+        .get(&company_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-score-value"), "{html}");
+    assert!(html.contains("data-factor=\"website_opportunity\""));
+    assert!(html.contains("data-score-reason"));
+    assert!(html.contains("Generate analysis"));
+    let r = c
+        .post(format!("{company_url}/analysis"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(&company_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-provider=\"fallback\""), "{html}");
+    assert!(html.contains("data-opening-line"));
+
+    // The table: score columns, sort by score, tier filter; a bad tier is a notice.
+    let html = c
+        .get(format!("{base}/w/{slug}/companies?sort=score"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-col=\"score\""));
+    assert!(html.contains("data-tier=\""), "{html}");
+    let tier = ["A", "B", "C"]
+        .into_iter()
+        .find(|t| html.contains(&format!("data-tier=\"{t}\"")))
+        .unwrap();
+    let other = if tier == "A" { "B" } else { "A" };
+    let html = c
+        .get(format!("{base}/w/{slug}/companies?tier={tier}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("/w/{slug}/companies/{cid}\"")));
+    let html = c
+        .get(format!("{base}/w/{slug}/companies?tier={other}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(&format!("/w/{slug}/companies/{cid}\"")));
+    let html = c
+        .get(format!("{base}/w/{slug}/companies?tier=Z"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("tier: expected A, B or C"), "{html}");
+
+    // Settings → Ideal customer profile: presets, a bad form, progress of the re-score.
+    let icp_url = format!("{base}/w/{slug}/settings/icp");
+    let html = c.get(&icp_url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Ideal customer profile"));
+    assert!(html.contains("data-preset=\"real_estate\""));
+    let r = c
+        .post(format!("{icp_url}/preset"))
+        .form(&[("_csrf", csrf.as_str()), ("preset", "real_estate")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = c.get(&icp_url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-rescore-state=\"queued\""), "{html}");
+    let r = c
+        .post(&icp_url)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", "Mine"),
+            ("website_opportunity", "10"),
+            ("reputation", "10"),
+            ("reachability", "10"),
+            ("fit", "10"),
+            ("timing", "lots"),
+            ("tier_a", "70"),
+            ("tier_b", "40"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.contains("error=") && loc.contains("Timing"), "{loc}");
+
+    // The API.
+    let api = reqwest::Client::new();
+    let s: Value = api
+        .get(format!("{base}/api/v1/companies/{cid}/score"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["factors"].as_array().map(|a| a.len()), Some(5), "{s}");
+    let r = api
+        .post(format!("{base}/api/v1/companies/{cid}/score"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let a: Value = api
+        .get(format!("{base}/api/v1/companies/{cid}/analysis"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["analysis"]["provider"], "fallback", "{a}");
+    let icp: Value = api
+        .get(format!("{base}/api/v1/icp"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(icp["profile"]["key"], "real_estate");
+    assert_eq!(icp["presets"].as_array().map(|a| a.len()), Some(4));
+    let r = api
+        .put(format!("{base}/api/v1/icp"))
+        .bearer_auth(&token)
+        .json(&json!({"preset": "web_agency"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["profile"]["key"], "web_agency");
+    assert!(b["rescore_job_id"].is_i64());
+    let mut bad = icp["profile"].clone();
+    bad["tiers"] = json!({"a": 10, "b": 50});
+    let r = api
+        .put(format!("{base}/api/v1/icp"))
+        .bearer_auth(&token)
+        .json(&json!({"profile": bad}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = r.json().await.unwrap();
+    assert!(e.to_string().contains("tiers"), "{e}");
+    let r = api
+        .post(format!("{base}/api/v1/scores/rescore"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let b: Value = r.json().await.unwrap();
+    assert!(b["job_id"].is_i64());
+    let list: Value = api
+        .get(format!("{base}/api/v1/companies?sort=score&tier={tier}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list["data"].as_array().is_some(), "{list}");
+}
