@@ -413,16 +413,7 @@ pub(crate) fn update_sql(ws: WorkspaceId, id: i64, f: &CompanyFields, now: i64) 
 
 /// Delete companies (their contacts stay, without a company). Returns how many were deleted.
 pub async fn delete(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<u64> {
-    let mut n = 0;
-    for chunk in ids.chunks(500) {
-        let mut s = Sql::new("DELETE FROM companies WHERE workspace_id = ");
-        let w = s.arg(ws.0);
-        s.push(&w);
-        in_list(&mut s, "id", chunk);
-        n += on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
-            .execute(p).await.map(|r| r.rows_affected()))?;
-    }
-    Ok(n)
+    crate::tags::delete_by_ids(db, ws, "companies", ids).await
 }
 
 /// Companies matching any of the keys (import de-duplication).
@@ -488,35 +479,20 @@ async fn attach_tags(db: &Db, ws: WorkspaceId, rows: &mut [Company]) -> Result<(
 
 /// Tags of the given companies.
 pub async fn tags_of(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let mut s = Sql::new("SELECT company_id, tag FROM company_tags WHERE workspace_id = ");
-        let w = s.arg(ws.0);
-        s.push(&w);
-        in_list(&mut s, "company_id", chunk);
-        s.push(" ORDER BY tag");
-        let rows: Vec<(i64, String)> = on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, String)>(&s.text_for(db)), s.args).persistent(false)
-            .fetch_all(p).await)?;
-        for (id, tag) in rows {
-            out.entry(id).or_default().push(tag);
-        }
-    }
-    Ok(out)
+    crate::tags::of(db, ws, crate::tags::COMPANY_TAGS, ids).await
 }
 
 /// Add `tag` to the companies (already tagged ones are left alone). Returns rows added.
 pub async fn add_tag(db: &Db, ws: WorkspaceId, ids: &[i64], tag: &str) -> Result<u64> {
-    crate::contacts::add_tag_rows(db, ws, "company_tags", "company_id", "companies", ids, tag).await
+    crate::tags::add(db, ws, crate::tags::COMPANY_TAGS, ids, tag).await
 }
 
 /// Remove `tag` from the companies. Returns rows removed.
 pub async fn remove_tag(db: &Db, ws: WorkspaceId, ids: &[i64], tag: &str) -> Result<u64> {
-    crate::contacts::remove_tag_rows(db, ws, "company_tags", "company_id", ids, tag).await
+    crate::tags::remove(db, ws, crate::tags::COMPANY_TAGS, ids, tag).await
 }
 
 /// Every distinct tag in use on companies, for filter menus.
 pub async fn all_tags(db: &Db, ws: WorkspaceId) -> Result<Vec<String>> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT tag FROM company_tags WHERE workspace_id = $1 ORDER BY tag LIMIT 500")
-        .bind(ws.0).fetch_all(p).await)?)
+    crate::tags::all(db, ws, crate::tags::COMPANY_TAGS).await
 }

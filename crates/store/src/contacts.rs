@@ -458,16 +458,7 @@ pub(crate) fn update_sql(ws: WorkspaceId, id: i64, f: &ContactFields, now: i64) 
 
 /// Delete contacts. Returns how many were deleted.
 pub async fn delete(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<u64> {
-    let mut n = 0;
-    for chunk in ids.chunks(500) {
-        let mut s = Sql::new("DELETE FROM contacts WHERE workspace_id = ");
-        let w = s.arg(ws.0);
-        s.push(&w);
-        in_list(&mut s, "id", chunk);
-        n += on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
-            .execute(p).await.map(|r| r.rows_affected()))?;
-    }
-    Ok(n)
+    crate::tags::delete_by_ids(db, ws, "contacts", ids).await
 }
 
 /// Contacts matching any of the keys (import de-duplication). Phones match the phone or the
@@ -524,86 +515,22 @@ async fn attach_tags(db: &Db, ws: WorkspaceId, rows: &mut [Contact]) -> Result<(
 
 /// Tags of the given contacts.
 pub async fn tags_of(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>> {
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let mut s = Sql::new("SELECT contact_id, tag FROM contact_tags WHERE workspace_id = ");
-        let w = s.arg(ws.0);
-        s.push(&w);
-        in_list(&mut s, "contact_id", chunk);
-        s.push(" ORDER BY tag");
-        let rows: Vec<(i64, String)> = on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, String)>(&s.text_for(db)), s.args).persistent(false)
-            .fetch_all(p).await)?;
-        for (id, tag) in rows {
-            out.entry(id).or_default().push(tag);
-        }
-    }
-    Ok(out)
+    crate::tags::of(db, ws, crate::tags::CONTACT_TAGS, ids).await
 }
 
 /// Add `tag` to the contacts (already tagged ones are left alone). Returns rows added.
 pub async fn add_tag(db: &Db, ws: WorkspaceId, ids: &[i64], tag: &str) -> Result<u64> {
-    add_tag_rows(db, ws, "contact_tags", "contact_id", "contacts", ids, tag).await
+    crate::tags::add(db, ws, crate::tags::CONTACT_TAGS, ids, tag).await
 }
 
 /// Remove `tag` from the contacts. Returns rows removed.
 pub async fn remove_tag(db: &Db, ws: WorkspaceId, ids: &[i64], tag: &str) -> Result<u64> {
-    remove_tag_rows(db, ws, "contact_tags", "contact_id", ids, tag).await
-}
-
-/// Tag rows of one owner table; only owners inside the workspace get the tag.
-pub(crate) async fn add_tag_rows(
-    db: &Db,
-    ws: WorkspaceId,
-    table: &str,
-    owner_col: &str,
-    owner_table: &str,
-    ids: &[i64],
-    tag: &str,
-) -> Result<u64> {
-    let mut n = 0;
-    for chunk in ids.chunks(500) {
-        let mut s = Sql::new("");
-        let w = s.arg(ws.0);
-        let t = s.arg(tag);
-        let text = format!(
-            "INSERT INTO {table} (workspace_id, {owner_col}, tag) SELECT {w}, o.id, {t} \
-             FROM {owner_table} o WHERE o.workspace_id = {w}"
-        );
-        s.text = text;
-        in_list(&mut s, "o.id", chunk);
-        s.push(" ON CONFLICT DO NOTHING");
-        n += on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
-            .execute(p).await.map(|r| r.rows_affected()))?;
-    }
-    Ok(n)
-}
-
-pub(crate) async fn remove_tag_rows(
-    db: &Db,
-    ws: WorkspaceId,
-    table: &str,
-    owner_col: &str,
-    ids: &[i64],
-    tag: &str,
-) -> Result<u64> {
-    let mut n = 0;
-    for chunk in ids.chunks(500) {
-        let mut s = Sql::new("");
-        let w = s.arg(ws.0);
-        let t = s.arg(tag);
-        s.text = format!("DELETE FROM {table} WHERE workspace_id = {w} AND tag = {t}");
-        in_list(&mut s, owner_col, chunk);
-        n += on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
-            .execute(p).await.map(|r| r.rows_affected()))?;
-    }
-    Ok(n)
+    crate::tags::remove(db, ws, crate::tags::CONTACT_TAGS, ids, tag).await
 }
 
 /// Every distinct tag in use on contacts, for filter menus.
 pub async fn all_tags(db: &Db, ws: WorkspaceId) -> Result<Vec<String>> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT tag FROM contact_tags WHERE workspace_id = $1 ORDER BY tag LIMIT 500")
-        .bind(ws.0).fetch_all(p).await)?)
+    crate::tags::all(db, ws, crate::tags::CONTACT_TAGS).await
 }
 
 /// Totals for the dashboard.

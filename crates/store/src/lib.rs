@@ -17,6 +17,7 @@ pub mod query;
 pub mod scores;
 pub mod sessions;
 pub mod suppressions;
+pub mod tags;
 pub mod timeline;
 pub mod tokens;
 pub mod users;
