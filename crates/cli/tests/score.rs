@@ -3,85 +3,11 @@
 //! `company_id, value, tier, reason, factors[{name, points, reason}]` in that order, scores
 //! stored (re-running gives the same lines), and the analysis JSON from the fallback.
 
-use prospector_app::testing;
+mod common;
+
+use common::Env;
 use serde_json::Value;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-struct Env {
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    async fn new() -> Env {
-        let (url, dir) = testing::fresh_database_url().await.unwrap();
-        let env = Env { url, dir };
-        let out = env.run(&["migrate"], None);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let out = env.run(
-            &[
-                "user",
-                "create",
-                "--email",
-                "owner@example.com",
-                "--password-stdin",
-            ],
-            Some("a long enough password\n"),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let out = env.run(
-            &[
-                "workspace",
-                "create",
-                "--name",
-                "Acme Agency",
-                "--owner",
-                "owner@example.com",
-            ],
-            None,
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "acme-agency");
-        env
-    }
-
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_prospector"))
-            .args(args)
-            .env("DATABASE_URL", &self.url)
-            .env("PROSPECTOR_DATA_DIR", self.dir.path())
-            .env("PROSPECTOR_SECRET_KEY", "07".repeat(32))
-            .env("PROSPECTOR_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(s) = stdin {
-            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-        }
-        child.wait_with_output().unwrap()
-    }
-
-    fn file(&self, name: &str, body: &[u8]) -> String {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, body).unwrap();
-        p.display().to_string()
-    }
-}
+use std::process::Output;
 
 fn ok(out: &Output) -> String {
     assert!(

@@ -2,72 +2,24 @@
 //! with "Add as contact", the scan button and the bulk action queue scans (once), the contact
 //! page offers email verification, and the facts API lists versions.
 
-use prospector_app::{Actor, accounts, testing, workspaces};
+mod common;
+
 use reqwest::StatusCode;
 use serde_json::Value;
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn company_page_scan_button_promote_and_verify() {
-    let (app, _dir) = testing::app().await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(prospector_web::serve(
-        app.clone(),
-        listener,
-        std::future::pending(),
-    ));
-    let email = "scan@owner.example.com";
-    let user = accounts::create_user(&app, &Actor::cli(), email, "Owner", "password-123", false)
-        .await
-        .unwrap();
-    let ws = workspaces::create(&app, &Actor::cli(), "Scanners", &user)
-        .await
-        .unwrap();
-    let ctx = workspaces::cli_context(&app, &ws.slug).await.unwrap();
-    let token = workspaces::create_token(&app, &ctx, user.uid(), "t")
-        .await
-        .unwrap()
-        .token;
-    let ids = prospector_app::fixtures::seed_isolation(&app, &ctx, email, "MARK")
-        .await
-        .unwrap();
+    let o = common::signed_in_owner("scan@owner.example.com", "Scanners").await;
+    let common::Owner {
+        base,
+        token,
+        ids,
+        csrf,
+        client: c,
+        ..
+    } = o;
     let (cid, fid) = (&ids["company_id"], &ids["fact_id"]);
-    let slug = &ws.slug;
-
-    let c = client();
-    let page = c
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_string();
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", email),
-            ("password", "password-123"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    let slug = &o.slug;
 
     let company_url = format!("{base}/w/{slug}/companies/{cid}");
     let html = c
