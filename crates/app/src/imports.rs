@@ -612,9 +612,9 @@ pub fn company_search_text(f: &CompanyFields) -> String {
 
 /// Search words of a contact (with its company's name and domain).
 pub fn contact_search_text(f: &ContactFields, company: Option<&CompanyFields>) -> String {
-    let co: [&Option<String>; 2] = match company {
-        Some(c) => [&c.name, &c.domain],
-        None => [&None, &None],
+    let co: [&Option<String>; 3] = match company {
+        Some(c) => [&c.name, &c.domain, &c.city],
+        None => [&None, &None, &None],
     };
     search_text(
         [
@@ -627,6 +627,7 @@ pub fn contact_search_text(f: &ContactFields, company: Option<&CompanyFields>) -
             co[0],
             co[1],
             &f.city,
+            co[2],
             &f.job_title,
         ]
         .into_iter()
@@ -774,7 +775,12 @@ async fn plan_batch(
                 DedupeKey::CompanyPhone(v) => co_phones.push(v.clone()),
             }
         }
-        if let Some(k) = row.company.as_ref().and_then(company_name_key) {
+        // A company is matched by name and city only when nothing better identifies it: two
+        // "Hughes Barbers" in Phoenix with different websites are two businesses.
+        let identified = keys
+            .iter()
+            .any(|k| matches!(k, DedupeKey::Domain(_) | DedupeKey::CompanyPhone(_)));
+        if !identified && let Some(k) = row.company.as_ref().and_then(company_name_key) {
             names.push(k);
         }
         keys_of.push(keys);
@@ -861,8 +867,11 @@ async fn plan_batch(
                     _ => {}
                 }
             }
-            if let Some(n) = &inc.name_key {
-                lookups.push(format!("n:{n}"));
+            let name_key = inc.name_key.as_ref().map(|n| format!("n:{n}"));
+            if lookups.is_empty()
+                && let Some(n) = &name_key
+            {
+                lookups.push(n.clone());
             }
             let found = lookups.iter().find_map(|k| co_index.get(k).copied());
             let slot = match found {
@@ -922,7 +931,7 @@ async fn plan_batch(
                     Slot::New(i)
                 }
             };
-            for k in lookups {
+            for k in lookups.into_iter().chain(name_key) {
                 co_index.entry(k).or_insert(slot);
             }
         }

@@ -494,3 +494,42 @@ async fn erase_deletes_and_suppresses() {
     assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
     assert!(csv.contains(",'+49301234567,"), "{csv}");
 }
+
+#[tokio::test]
+async fn same_name_different_websites_are_different_companies() {
+    let (app, ctx, dir) = setup().await;
+    let csv = "Company,Website,City,Email\n\
+               Hughes Barbers,hughes-barbers-1.com,Phoenix,a@hughes-barbers-1.com\n\
+               Hughes Barbers,hughes-barbers-2.com,Phoenix,b@hughes-barbers-2.com\n\
+               Hughes Barbers,,Phoenix,c@gmail.com\n";
+    let s = import_bytes(
+        &app,
+        &ctx,
+        dir.path(),
+        "h.csv",
+        csv.as_bytes(),
+        &ImportOptions::default(),
+    )
+    .await;
+    assert_eq!(s.companies_created, 2, "{s:?}");
+    assert_eq!(s.contacts_created, 3, "{s:?}");
+    let q = ListQuery {
+        q: Some("phoenix".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        all_contacts(&app, &ctx, q).await.len(),
+        3,
+        "the company's city is searchable on its contacts"
+    );
+    let again = import_bytes(
+        &app,
+        &ctx,
+        dir.path(),
+        "h.csv",
+        csv.as_bytes(),
+        &ImportOptions::default(),
+    )
+    .await;
+    assert_eq!((again.created, again.duplicates), (0, 3));
+}

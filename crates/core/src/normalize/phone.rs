@@ -60,7 +60,10 @@ impl PhoneE164 {
         if id.is_none() && !cleaned.starts_with('+') {
             return Err(PhoneError::NoCountry);
         }
-        let number = phonenumber::parse(id, &cleaned).map_err(|e| match e {
+        // A number in international form carries its own country; handing the library a
+        // default region as well made it misread some (+33 1..., +44 113... with US).
+        let parse_region = if cleaned.starts_with('+') { None } else { id };
+        let number = phonenumber::parse(parse_region, &cleaned).map_err(|e| match e {
             phonenumber::ParseError::NoNumber | phonenumber::ParseError::MalformedInteger(_) => {
                 PhoneError::NotANumber
             }
@@ -253,6 +256,29 @@ impl fmt::Debug for PhoneE164 {
 impl serde::Serialize for PhoneE164 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.e164)
+    }
+}
+
+#[cfg(test)]
+mod regression_international {
+    use super::*;
+
+    #[test]
+    fn international_numbers_ignore_the_default_region() {
+        for (raw, want) in [
+            ("+33 1 62 05 68 67", "+33162056867"),
+            ("+44 113 428 0678", "+441134280678"),
+            ("+49 30 1234567", "+49301234567"),
+        ] {
+            for cc in ["US", "DE", "FR", "GB"] {
+                let got = PhoneE164::parse(raw, CountryCode::parse(cc).ok());
+                assert_eq!(
+                    got.as_ref().map(|p| p.as_str()),
+                    Ok(want),
+                    "{raw} with {cc}"
+                );
+            }
+        }
     }
 }
 
