@@ -341,8 +341,11 @@ pub async fn list(
             );
         }
         (
-            " FROM contacts_fts JOIN contacts c ON c.id = contacts_fts.rowid LEFT JOIN companies co \
-             ON co.id = c.company_id AND co.workspace_id = c.workspace_id"
+            // CROSS JOIN keeps the full-text index as the outer loop: with a cursor, SQLite
+            // would otherwise carry `rowid < ?` over to contacts, walk them, and run the
+            // MATCH once per contact (seconds at a million rows).
+            " FROM contacts_fts CROSS JOIN contacts c ON c.id = contacts_fts.rowid LEFT JOIN \
+             companies co ON co.id = c.company_id AND co.workspace_id = c.workspace_id"
                 .to_string(),
             if desc { " ORDER BY contacts_fts.rowid DESC" } else { " ORDER BY contacts_fts.rowid ASC" },
         )
@@ -368,7 +371,7 @@ pub async fn count(db: &Db, ws: WorkspaceId, f: &ContactFilter, cap: i64) -> Res
     let mut s = where_clause_with(db, ws, f, fts_driven);
     let lim = s.arg(cap);
     let from = if fts_driven {
-        "contacts_fts JOIN contacts c ON c.id = contacts_fts.rowid"
+        "contacts_fts CROSS JOIN contacts c ON c.id = contacts_fts.rowid"
     } else {
         "contacts c"
     };
