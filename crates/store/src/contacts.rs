@@ -347,7 +347,11 @@ pub async fn list(
             " FROM contacts_fts CROSS JOIN contacts c ON c.id = contacts_fts.rowid LEFT JOIN \
              companies co ON co.id = c.company_id AND co.workspace_id = c.workspace_id"
                 .to_string(),
-            if desc { " ORDER BY contacts_fts.rowid DESC" } else { " ORDER BY contacts_fts.rowid ASC" },
+            if desc {
+                " ORDER BY contacts_fts.rowid DESC"
+            } else {
+                " ORDER BY contacts_fts.rowid ASC"
+            },
         )
     } else {
         let order = order_and_cursor(&mut s, sort, cursor);
