@@ -585,6 +585,8 @@ fn company_fields(c: &CompanyDraft, source: &str) -> CompanyFields {
         region: c.location.region.clone(),
         postal_code: c.location.postal_code.clone(),
         country: c.location.country.map(|c| c.as_str().to_string()),
+        rating: c.rating_tenths.map(|r| f64::from(r) / 10.0),
+        review_count: c.review_count.map(i64::from),
         source: source.to_string(),
         custom: "{}".into(),
         ..Default::default()
@@ -672,6 +674,8 @@ pub fn merge_company(cur: &mut CompanyFields, inc: &CompanyFields, mode: OnDupli
     ] {
         c |= merge_field(d, s, mode);
     }
+    c |= merge_field(&mut cur.rating, &inc.rating, mode);
+    c |= merge_field(&mut cur.review_count, &inc.review_count, mode);
     if cur.name_key.is_none() {
         cur.name_key = inc.name_key.clone();
     }

@@ -146,3 +146,29 @@ fn error_report_is_escaped_csv() {
     );
     assert!(text.contains("'=cmd()"), "{text}");
 }
+
+#[test]
+fn ratings_and_review_counts_of_map_listings() {
+    let csv = "Name,Website,Rating,Reviews\n\
+               Cafe A,cafe-a.com,\"4,6\",\"1,234\"\n\
+               Cafe B,cafe-b.com,great,(12 reviews)\n";
+    let (rows, errs) = import(csv, &["Name=company"]);
+    assert!(errs.is_empty(), "{errs:?}");
+    let a = rows[0].company.as_ref().unwrap();
+    assert_eq!((a.rating_tenths, a.review_count), (Some(46), Some(1234)));
+    let b = &rows[1];
+    let bc = b.company.as_ref().unwrap();
+    assert_eq!((bc.rating_tenths, bc.review_count), (None, Some(12)));
+    assert_eq!(
+        b.warnings.len(),
+        1,
+        "the bad rating is a warning: {:?}",
+        b.warnings
+    );
+    assert!(b.warnings[0].reason.starts_with("rating:"));
+    assert_eq!(
+        prospector_core::import::row::parse_rating("★ 4.9/5"),
+        Ok(49)
+    );
+    assert!(prospector_core::import::row::parse_rating("7.5").is_err());
+}

@@ -32,11 +32,15 @@ pub enum Field {
     Category,
     Tags,
     Notes,
+    /// Average rating out of 5 (map listings).
+    Rating,
+    /// Number of reviews behind the rating.
+    ReviewCount,
 }
 
 impl Field {
     /// Every field, in documentation order.
-    pub const ALL: [Field; 17] = [
+    pub const ALL: [Field; 19] = [
         Field::Email,
         Field::Phone,
         Field::Whatsapp,
@@ -54,6 +58,8 @@ impl Field {
         Field::Category,
         Field::Tags,
         Field::Notes,
+        Field::Rating,
+        Field::ReviewCount,
     ];
 
     /// The name used by `--map`, the API and the UI.
@@ -76,6 +82,8 @@ impl Field {
             Field::Category => "category",
             Field::Tags => "tags",
             Field::Notes => "notes",
+            Field::Rating => "rating",
+            Field::ReviewCount => "review_count",
         }
     }
 }
@@ -477,6 +485,37 @@ const EXACT: &[(Field, &[&str])] = &[
             "paese",
             "nazione",
             "country region",
+        ],
+    ),
+    (
+        Field::Rating,
+        &[
+            "rating",
+            "stars",
+            "average rating",
+            "google rating",
+            "review rating",
+            "bewertung",
+            "sterne",
+            "valoracion",
+            "valutazione",
+        ],
+    ),
+    (
+        Field::ReviewCount,
+        &[
+            "reviews",
+            "review count",
+            "reviews count",
+            "number of reviews",
+            "total reviews",
+            "ratings count",
+            "anzahl bewertungen",
+            "rezensionen",
+            "nombre d avis",
+            "avis",
+            "resenas",
+            "recensioni",
         ],
     ),
     (

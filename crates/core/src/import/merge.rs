@@ -103,6 +103,8 @@ impl Merge for CompanyDraft {
         c |= field(&mut self.website, &i.website, mode);
         c |= field(&mut self.phone, &i.phone, mode);
         c |= field(&mut self.category, &i.category, mode);
+        c |= field(&mut self.rating_tenths, &i.rating_tenths, mode);
+        c |= field(&mut self.review_count, &i.review_count, mode);
         c |= self.location.merge_from(&i.location, mode);
         c
     }

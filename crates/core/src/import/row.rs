@@ -54,7 +54,45 @@ pub struct CompanyDraft {
     pub website: Option<Website>,
     pub phone: Option<PhoneE164>,
     pub category: Option<String>,
+    /// Rating out of 5 in tenths (46 = 4.6 stars), so drafts stay `Eq`.
+    pub rating_tenths: Option<u8>,
+    pub review_count: Option<u32>,
     pub location: Location,
+}
+
+/// "4.6", "4,6", "4.6 stars", "4.6/5", "★ 4.6" -> 46 (tenths of a star, 0-50).
+pub fn parse_rating(raw: &str) -> Result<u8, String> {
+    let t = raw.trim();
+    let num: String = t
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+        .collect();
+    let v: f64 = num
+        .replace(',', ".")
+        .parse()
+        .map_err(|_| format!("rating: not a number: '{t}'"))?;
+    if !(0.0..=5.0).contains(&v) {
+        return Err(format!("rating: expected 0 to 5 stars, got {v}"));
+    }
+    Ok((v * 10.0).round() as u8)
+}
+
+/// "210", "1,234", "1.234", "210 reviews", "(210)" -> 210.
+pub fn parse_review_count(raw: &str) -> Result<u32, String> {
+    let t = raw.trim();
+    let digits: String = t
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '\'' | ' '))
+        .filter(char::is_ascii_digit)
+        .collect();
+    if digits.is_empty() {
+        return Err(format!("review_count: not a number: '{t}'"));
+    }
+    digits
+        .parse()
+        .map_err(|_| format!("review_count: too large: '{t}'"))
 }
 
 /// A contact (a person or a generic inbox) as read from one row.
@@ -200,6 +238,26 @@ impl RowMapper {
             .iter()
             .find_map(|&c| clean(rec.get(c)))
             .map(|s| s.chars().take(MAX_TEXT).collect())
+    }
+
+    /// The first value of a single-valued field that parses; bad ones are warnings.
+    fn parse_one<T>(
+        &self,
+        ctx: &mut Ctx<'_>,
+        f: Field,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        for &c in self.cols(f) {
+            let raw = ctx.rec.get(c);
+            if clean(raw).is_none() {
+                continue;
+            }
+            match parse(raw) {
+                Ok(v) => return Some(v),
+                Err(e) => ctx.warn(c, raw.trim(), e),
+            }
+        }
+        None
     }
 
     fn parse_multi<T, E: std::fmt::Display>(
@@ -359,6 +417,8 @@ impl RowMapper {
             website,
             phone: if has_person { None } else { phone.clone() },
             category: self.text(rec, Field::Category),
+            rating_tenths: self.parse_one(&mut ctx, Field::Rating, parse_rating),
+            review_count: self.parse_one(&mut ctx, Field::ReviewCount, parse_review_count),
             location: Location::default(),
         });
         let has_contact = email.is_some()

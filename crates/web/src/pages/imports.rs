@@ -332,6 +332,8 @@ fn field_label(f: Field) -> &'static str {
         Field::Category => "Category",
         Field::Tags => "Tags",
         Field::Notes => "Notes",
+        Field::Rating => "Rating (stars)",
+        Field::ReviewCount => "Number of reviews",
     }
 }
 
