@@ -179,10 +179,24 @@ pub enum Cursor {
 }
 
 fn where_clause(db: &Db, ws: WorkspaceId, f: &CompanyFilter) -> Sql {
+    where_clause_with(db, ws, f, false)
+}
+
+/// With `fts_driven`, the search is a MATCH on `companies_fts` joined first in the FROM clause
+/// (see [`list`]) instead of an `IN` over every match.
+fn where_clause_with(db: &Db, ws: WorkspaceId, f: &CompanyFilter, fts_driven: bool) -> Sql {
     let mut s = Sql::new("");
     let w = s.arg(ws.0);
     s.push(&format!(" WHERE co.workspace_id = {w}"));
-    if !f.terms.is_empty() {
+    if fts_driven {
+        let m: Vec<String> = f
+            .terms
+            .iter()
+            .map(|t| format!("\"{}\"*", t.replace('"', "")))
+            .collect();
+        let p = s.arg(m.join(" "));
+        s.push(&format!(" AND companies_fts MATCH {p}"));
+    } else if !f.terms.is_empty() {
         search_condition(db, &mut s, "co", "companies_fts", &f.terms);
     }
     if let Some(tag) = &f.tag {
@@ -309,11 +323,35 @@ pub async fn list(
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<Company>> {
-    let mut s = where_clause(db, ws, f);
-    let order = order_and_cursor(&mut s, sort, cursor);
+    // As for contacts: on SQLite a search in id order is driven by FTS5 (CROSS JOIN keeps it
+    // the outer loop), so a page stops after `limit` hits.
+    let fts_driven = db.backend() == crate::Backend::Sqlite
+        && !f.terms.is_empty()
+        && matches!(sort, CompanySort::Newest | CompanySort::Oldest);
+    let mut s = where_clause_with(db, ws, f, fts_driven);
+    let (from, order) = if fts_driven {
+        let desc = sort == CompanySort::Newest;
+        if let Some(Cursor::Id(id)) = cursor {
+            let op = if desc { "<" } else { ">" };
+            s.push_args(
+                &format!(" AND companies_fts.rowid {op} ?"),
+                vec![(*id).into()],
+            );
+        }
+        (
+            "companies_fts CROSS JOIN companies co ON co.id = companies_fts.rowid",
+            if desc {
+                " ORDER BY companies_fts.rowid DESC"
+            } else {
+                " ORDER BY companies_fts.rowid ASC"
+            },
+        )
+    } else {
+        ("companies co", order_and_cursor(&mut s, sort, cursor))
+    };
     let lim = s.arg(limit.clamp(1, 10_000));
     let text = format!(
-        "SELECT {} FROM companies co{SCORE_JOIN}{}{order} LIMIT {lim}",
+        "SELECT {} FROM {from}{SCORE_JOIN}{}{order} LIMIT {lim}",
         select_cols(),
         s.text
     );
