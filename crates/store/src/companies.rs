@@ -1,6 +1,6 @@
 //! Companies: the businesses being prospected. Every query is scoped by workspace.
 
-use crate::query::{Sql, like_escape, search_condition};
+use crate::query::{Sql, custom_pattern, in_list, search_condition};
 use crate::{CompanyId, Db, Result, StoreError, WorkspaceId, bind_args, on_db};
 use prospector_core::time::now_ms;
 use serde::Serialize;
@@ -189,12 +189,7 @@ fn where_clause_with(db: &Db, ws: WorkspaceId, f: &CompanyFilter, fts_driven: bo
     let w = s.arg(ws.0);
     s.push(&format!(" WHERE co.workspace_id = {w}"));
     if fts_driven {
-        let m: Vec<String> = f
-            .terms
-            .iter()
-            .map(|t| format!("\"{}\"*", t.replace('"', "")))
-            .collect();
-        let p = s.arg(m.join(" "));
+        let p = s.arg(crate::query::fts5_match(&f.terms));
         s.push(&format!(" AND companies_fts MATCH {p}"));
     } else if !f.terms.is_empty() {
         search_condition(db, &mut s, "co", "companies_fts", &f.terms);
@@ -242,29 +237,6 @@ fn where_clause_with(db: &Db, ws: WorkspaceId, f: &CompanyFilter, fts_driven: bo
         );
     }
     s
-}
-
-/// `AND col IN (...)` over `ids` (an empty list matches nothing).
-pub(crate) fn in_list(s: &mut Sql, col: &str, ids: &[i64]) {
-    if ids.is_empty() {
-        s.push(" AND 1 = 0");
-        return;
-    }
-    let marks: Vec<String> = ids.iter().map(|i| s.arg(*i)).collect();
-    s.push(&format!(" AND {col} IN ({})", marks.join(", ")));
-}
-
-/// A LIKE pattern over the compact JSON of custom fields: `"key":"value"` (or `"key":`).
-pub(crate) fn custom_pattern(key: Option<&str>, value: Option<&str>) -> Option<String> {
-    let key = key.filter(|k| !k.is_empty())?;
-    let k = serde_json::to_string(key).ok()?;
-    Some(match value.filter(|v| !v.is_empty()) {
-        Some(v) => {
-            let v = serde_json::to_string(v).ok()?;
-            format!("%{}:{}%", like_escape(&k), like_escape(&v))
-        }
-        None => format!("%{}:%", like_escape(&k)),
-    })
 }
 
 fn order_and_cursor(s: &mut Sql, sort: CompanySort, cursor: Option<&Cursor>) -> &'static str {
@@ -402,19 +374,7 @@ pub async fn get(db: &Db, ws: WorkspaceId, id: CompanyId) -> Result<Company> {
 
 /// Create a company by hand or from an API call.
 pub async fn insert(db: &Db, ws: WorkspaceId, f: &CompanyFields) -> Result<Company> {
-    let now = now_ms();
-    let mut s = Sql::new(format!(
-        "INSERT INTO companies (workspace_id, {}, created_at, updated_at) VALUES (",
-        FIELD_COLS.join(", ")
-    ));
-    let mut marks = vec![s.arg(ws.0)];
-    for a in field_args(f) {
-        marks.push(s.arg(a));
-    }
-    marks.push(s.arg(now));
-    marks.push(s.arg(now));
-    s.push(&marks.join(", "));
-    s.push(") RETURNING id");
+    let s = crate::query::insert_sql("companies", ws, FIELD_COLS, field_args(f), now_ms());
     let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text_for(db)), s.args)
         .fetch_one(p).await)?;
     get(db, ws, CompanyId(id)).await
@@ -433,25 +393,12 @@ pub async fn update(db: &Db, ws: WorkspaceId, id: CompanyId, f: &CompanyFields) 
 
 /// The UPDATE statement writing all fields of one company.
 pub(crate) fn update_sql(ws: WorkspaceId, id: i64, f: &CompanyFields, now: i64) -> Sql {
-    let mut s = Sql::new("UPDATE companies SET ");
-    let mut sets = Vec::new();
-    for (col, a) in FIELD_COLS.iter().zip(field_args(f)) {
-        let p = s.arg(a);
-        sets.push(format!("{col} = {p}"));
-    }
-    let p = s.arg(now);
-    sets.push(format!("updated_at = {p}"));
-    s.push(&sets.join(", "));
-    s.push_args(
-        " WHERE workspace_id = ? AND id = ?",
-        vec![ws.0.into(), id.into()],
-    );
-    s
+    crate::query::update_sql("companies", ws, id, FIELD_COLS, field_args(f), now)
 }
 
 /// Delete companies (their contacts stay, without a company). Returns how many were deleted.
 pub async fn delete(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<u64> {
-    crate::tags::delete_by_ids(db, ws, "companies", ids).await
+    crate::query::delete_by_ids(db, ws, "companies", ids).await
 }
 
 /// Companies matching any of the keys (import de-duplication).

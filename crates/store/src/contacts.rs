@@ -1,8 +1,9 @@
 //! Contacts: a person or a generic inbox, at a company or standing alone. A contact is a lead
 //! when `lead_stage` is set. Every query is scoped by workspace.
 
-use crate::companies::{Cursor, custom_pattern, in_list};
+use crate::companies::Cursor;
 use crate::query::{Arg, Sql, search_condition};
+use crate::query::{custom_pattern, in_list};
 use crate::{ContactId, Db, Result, StoreError, WorkspaceId, bind_args, on_db};
 use prospector_core::time::now_ms;
 use serde::Serialize;
@@ -208,12 +209,7 @@ fn where_clause_with(db: &Db, ws: WorkspaceId, f: &ContactFilter, fts_driven: bo
     let w = s.arg(ws.0);
     s.push(&format!(" WHERE c.workspace_id = {w}"));
     if fts_driven {
-        let m: Vec<String> = f
-            .terms
-            .iter()
-            .map(|t| format!("\"{}\"*", t.replace('"', "")))
-            .collect();
-        let p = s.arg(m.join(" "));
+        let p = s.arg(crate::query::fts5_match(&f.terms));
         s.push(&format!(" AND contacts_fts MATCH {p}"));
     } else if !f.terms.is_empty() {
         search_condition(db, &mut s, "c", "contacts_fts", &f.terms);
@@ -416,19 +412,7 @@ pub async fn get(db: &Db, ws: WorkspaceId, id: ContactId) -> Result<Contact> {
 
 /// Create a contact by hand or from an API call. A taken email is a `Conflict` on "email".
 pub async fn insert(db: &Db, ws: WorkspaceId, f: &ContactFields) -> Result<Contact> {
-    let now = now_ms();
-    let mut s = Sql::new(format!(
-        "INSERT INTO contacts (workspace_id, {}, created_at, updated_at) VALUES (",
-        FIELD_COLS.join(", ")
-    ));
-    let mut marks = vec![s.arg(ws.0)];
-    for a in field_args(f) {
-        marks.push(s.arg(a));
-    }
-    marks.push(s.arg(now));
-    marks.push(s.arg(now));
-    s.push(&marks.join(", "));
-    s.push(") RETURNING id");
+    let s = crate::query::insert_sql("contacts", ws, FIELD_COLS, field_args(f), now_ms());
     let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text_for(db)), s.args)
         .fetch_one(p).await)?;
     get(db, ws, ContactId(id)).await
@@ -447,25 +431,12 @@ pub async fn update(db: &Db, ws: WorkspaceId, id: ContactId, f: &ContactFields) 
 
 /// The UPDATE statement writing all fields of one contact.
 pub(crate) fn update_sql(ws: WorkspaceId, id: i64, f: &ContactFields, now: i64) -> Sql {
-    let mut s = Sql::new("UPDATE contacts SET ");
-    let mut sets = Vec::new();
-    for (col, a) in FIELD_COLS.iter().zip(field_args(f)) {
-        let p = s.arg(a);
-        sets.push(format!("{col} = {p}"));
-    }
-    let p = s.arg(now);
-    sets.push(format!("updated_at = {p}"));
-    s.push(&sets.join(", "));
-    s.push_args(
-        " WHERE workspace_id = ? AND id = ?",
-        vec![ws.0.into(), id.into()],
-    );
-    s
+    crate::query::update_sql("contacts", ws, id, FIELD_COLS, field_args(f), now)
 }
 
 /// Delete contacts. Returns how many were deleted.
 pub async fn delete(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<u64> {
-    crate::tags::delete_by_ids(db, ws, "contacts", ids).await
+    crate::query::delete_by_ids(db, ws, "contacts", ids).await
 }
 
 /// Contacts matching any of the keys (import de-duplication). Phones match the phone or the

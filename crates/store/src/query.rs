@@ -1,6 +1,8 @@
 //! A small builder for statements whose WHERE clause depends on filters: the text grows with
 //! `$n` placeholders and the values are kept beside it, then bound in order on either backend.
 
+use crate::{Db, Result, WorkspaceId, on_db};
+
 /// One bound value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg {
@@ -95,7 +97,7 @@ impl Sql {
     /// The text to run on `db`. On SQLite, `$1, $2, ...` each used once and in order become
     /// anonymous `?`: sqlx looks every named parameter up by name, which is quadratic in the
     /// number of parameters and dominated bulk inserts of thousands of values.
-    pub fn text_for(&self, db: &crate::Db) -> std::borrow::Cow<'_, str> {
+    pub fn text_for(&self, db: &Db) -> std::borrow::Cow<'_, str> {
         if matches!(db, crate::Db::Postgres(_)) {
             return std::borrow::Cow::Borrowed(&self.text);
         }
@@ -167,20 +169,10 @@ pub fn like_escape(s: &str) -> String {
 
 /// The full-text condition on a table's `search_text` for prefix `terms` (already reduced to
 /// letters and digits by `core::search::query_terms`).
-pub fn search_condition(
-    db: &crate::Db,
-    sql: &mut Sql,
-    alias: &str,
-    fts_table: &str,
-    terms: &[String],
-) {
+pub fn search_condition(db: &Db, sql: &mut Sql, alias: &str, fts_table: &str, terms: &[String]) {
     match db {
         crate::Db::Sqlite(_) => {
-            let m: Vec<String> = terms
-                .iter()
-                .map(|t| format!("\"{}\"*", t.replace('"', "")))
-                .collect();
-            let p = sql.arg(m.join(" "));
+            let p = sql.arg(fts5_match(terms));
             sql.push(&format!(
                 " AND {alias}.id IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH {p})"
             ));
@@ -201,6 +193,96 @@ pub fn search_condition(
             ));
         }
     }
+}
+
+/// `AND col IN (...)` over `ids` (an empty list matches nothing).
+pub(crate) fn in_list(s: &mut Sql, col: &str, ids: &[i64]) {
+    if ids.is_empty() {
+        s.push(" AND 1 = 0");
+        return;
+    }
+    let marks: Vec<String> = ids.iter().map(|i| s.arg(*i)).collect();
+    s.push(&format!(" AND {col} IN ({})", marks.join(", ")));
+}
+
+/// A LIKE pattern over the compact JSON of custom fields: `"key":"value"` (or `"key":`).
+pub(crate) fn custom_pattern(key: Option<&str>, value: Option<&str>) -> Option<String> {
+    let key = key.filter(|k| !k.is_empty())?;
+    let k = serde_json::to_string(key).ok()?;
+    Some(match value.filter(|v| !v.is_empty()) {
+        Some(v) => {
+            let v = serde_json::to_string(v).ok()?;
+            format!("%{}:{}%", like_escape(&k), like_escape(&v))
+        }
+        None => format!("%{}:%", like_escape(&k)),
+    })
+}
+
+/// Delete rows of a tenant table by id. Returns how many were deleted.
+pub async fn delete_by_ids(db: &Db, ws: WorkspaceId, table: &str, ids: &[i64]) -> Result<u64> {
+    let mut n = 0;
+    for chunk in ids.chunks(500) {
+        let mut s = Sql::new(format!("DELETE FROM {table} WHERE workspace_id = "));
+        let w = s.arg(ws.0);
+        s.push(&w);
+        in_list(&mut s, "id", chunk);
+        n += on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(n)
+}
+
+/// The MATCH expression of FTS5 for prefix `terms`: every word a quoted prefix, all required.
+pub fn fts5_match(terms: &[String]) -> String {
+    let m: Vec<String> = terms
+        .iter()
+        .map(|t| format!("\"{}\"*", t.replace('"', "")))
+        .collect();
+    m.join(" ")
+}
+
+/// `INSERT INTO table (workspace_id, cols..., created_at, updated_at) VALUES (...) RETURNING id`
+/// for one row whose values are `args` in `cols` order.
+pub fn insert_sql(table: &str, ws: WorkspaceId, cols: &[&str], args: Vec<Arg>, now: i64) -> Sql {
+    let mut s = Sql::new(format!(
+        "INSERT INTO {table} (workspace_id, {}, created_at, updated_at) VALUES (",
+        cols.join(", ")
+    ));
+    let mut marks = vec![s.arg(ws.0)];
+    for a in args {
+        marks.push(s.arg(a));
+    }
+    marks.push(s.arg(now));
+    marks.push(s.arg(now));
+    s.push(&marks.join(", "));
+    s.push(") RETURNING id");
+    s
+}
+
+/// `UPDATE table SET col = ..., updated_at = ... WHERE workspace_id = ? AND id = ?`, writing
+/// every column of one row.
+pub fn update_sql(
+    table: &str,
+    ws: WorkspaceId,
+    id: i64,
+    cols: &[&str],
+    args: Vec<Arg>,
+    now: i64,
+) -> Sql {
+    let mut s = Sql::new(format!("UPDATE {table} SET "));
+    let mut sets = Vec::new();
+    for (col, a) in cols.iter().zip(args) {
+        let p = s.arg(a);
+        sets.push(format!("{col} = {p}"));
+    }
+    let p = s.arg(now);
+    sets.push(format!("updated_at = {p}"));
+    s.push(&sets.join(", "));
+    s.push_args(
+        " WHERE workspace_id = ? AND id = ?",
+        vec![ws.0.into(), id.into()],
+    );
+    s
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Tag rows shared by contacts and companies (`contact_tags`, `company_tags`): one table per
 //! owner, keyed by workspace, owner id and tag. Only owners inside the workspace get tags.
 
-use crate::companies::in_list;
 use crate::query::Sql;
+use crate::query::in_list;
 use crate::{Db, Result, WorkspaceId, bind_args, on_db};
 use std::collections::HashMap;
 
@@ -97,18 +97,4 @@ pub async fn all(db: &Db, ws: WorkspaceId, t: TagTable) -> Result<Vec<String>> {
         t.table
     );
     Ok(on_db!(db, p => sqlx::query_scalar::<_, String>(&sql).bind(ws.0).fetch_all(p).await)?)
-}
-
-/// Delete rows of a tenant table by id. Returns how many were deleted.
-pub async fn delete_by_ids(db: &Db, ws: WorkspaceId, table: &str, ids: &[i64]) -> Result<u64> {
-    let mut n = 0;
-    for chunk in ids.chunks(500) {
-        let mut s = Sql::new(format!("DELETE FROM {table} WHERE workspace_id = "));
-        let w = s.arg(ws.0);
-        s.push(&w);
-        in_list(&mut s, "id", chunk);
-        n += on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
-            .execute(p).await.map(|r| r.rows_affected()))?;
-    }
-    Ok(n)
 }
