@@ -585,25 +585,7 @@ pub async fn create_contact(app: &App, ctx: &WsCtx, i: &ContactInput) -> AppResu
     if let Some(t) = &i.tags {
         set_tags(app, ctx, c.id, &[], &clean_tags(t)?, false).await?;
     }
-    record(
-        app,
-        ctx,
-        Subject::Contact(c.id),
-        "contact.created",
-        "Created by hand",
-    )
-    .await?;
-    crate::audit::record(
-        app,
-        &ctx.actor,
-        Some(ctx.ws),
-        "contact.created",
-        "contact",
-        c.id,
-        None,
-        serde_json::to_value(&c.f).ok(),
-    )
-    .await?;
+    record_change(app, ctx, Subject::Contact(c.id), None, &c.f).await?;
     contact(app, ctx, c.cid()).await
 }
 
@@ -628,31 +610,7 @@ pub async fn update_contact(
     if let Some(t) = &i.tags {
         set_tags(app, ctx, id.0, &before.tags, &clean_tags(t)?, false).await?;
     }
-    let changed = changed_fields(
-        &serde_json::to_value(&before.f).unwrap_or_default(),
-        &serde_json::to_value(&f).unwrap_or_default(),
-    );
-    if !changed.is_empty() {
-        record(
-            app,
-            ctx,
-            Subject::Contact(id.0),
-            "contact.updated",
-            &format!("Edited: {}", changed.join(", ")),
-        )
-        .await?;
-    }
-    crate::audit::record(
-        app,
-        &ctx.actor,
-        Some(ctx.ws),
-        "contact.updated",
-        "contact",
-        id.0,
-        serde_json::to_value(&before.f).ok(),
-        serde_json::to_value(&f).ok(),
-    )
-    .await?;
+    record_change(app, ctx, Subject::Contact(id.0), Some(&before.f), &f).await?;
     contact(app, ctx, id).await
 }
 
@@ -731,25 +689,7 @@ pub async fn create_company(app: &App, ctx: &WsCtx, i: &CompanyInput) -> AppResu
     if let Some(t) = &i.tags {
         set_tags(app, ctx, c.id, &[], &clean_tags(t)?, true).await?;
     }
-    record(
-        app,
-        ctx,
-        Subject::Company(c.id),
-        "company.created",
-        "Created by hand",
-    )
-    .await?;
-    crate::audit::record(
-        app,
-        &ctx.actor,
-        Some(ctx.ws),
-        "company.created",
-        "company",
-        c.id,
-        None,
-        serde_json::to_value(&c.f).ok(),
-    )
-    .await?;
+    record_change(app, ctx, Subject::Company(c.id), None, &c.f).await?;
     company(app, ctx, c.cid()).await
 }
 
@@ -767,32 +707,53 @@ pub async fn update_company(
     if let Some(t) = &i.tags {
         set_tags(app, ctx, id.0, &before.tags, &clean_tags(t)?, true).await?;
     }
-    let changed = changed_fields(
-        &serde_json::to_value(&before.f).unwrap_or_default(),
-        &serde_json::to_value(&f).unwrap_or_default(),
-    );
-    if !changed.is_empty() {
-        record(
-            app,
-            ctx,
-            Subject::Company(id.0),
-            "company.updated",
-            &format!("Edited: {}", changed.join(", ")),
-        )
-        .await?;
-    }
+    record_change(app, ctx, Subject::Company(id.0), Some(&before.f), &f).await?;
+    company(app, ctx, id).await
+}
+
+/// A hand-made creation (`before` is `None`) or edit of a contact or company: a timeline
+/// entry ("Created by hand", "Edited: city, phone" when something changed) and the audit
+/// record with before/after.
+async fn record_change<T: Serialize>(
+    app: &App,
+    ctx: &WsCtx,
+    who: Subject,
+    before: Option<&T>,
+    after: &T,
+) -> AppResult<()> {
+    let (kind, id) = match who {
+        Subject::Contact(id) => ("contact", id),
+        Subject::Company(id) => ("company", id),
+    };
+    let after = serde_json::to_value(after).unwrap_or_default();
+    let before = before.map(|b| serde_json::to_value(b).unwrap_or_default());
+    let action = match &before {
+        None => {
+            let action = format!("{kind}.created");
+            record(app, ctx, who, &action, "Created by hand").await?;
+            action
+        }
+        Some(b) => {
+            let action = format!("{kind}.updated");
+            let changed = changed_fields(b, &after);
+            if !changed.is_empty() {
+                let summary = format!("Edited: {}", changed.join(", "));
+                record(app, ctx, who, &action, &summary).await?;
+            }
+            action
+        }
+    };
     crate::audit::record(
         app,
         &ctx.actor,
         Some(ctx.ws),
-        "company.updated",
-        "company",
-        id.0,
-        serde_json::to_value(&before.f).ok(),
-        serde_json::to_value(&f).ok(),
+        &action,
+        kind,
+        id,
+        before,
+        Some(after),
     )
-    .await?;
-    company(app, ctx, id).await
+    .await
 }
 
 async fn record(app: &App, ctx: &WsCtx, who: Subject, kind: &str, summary: &str) -> AppResult<()> {
