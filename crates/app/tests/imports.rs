@@ -351,6 +351,21 @@ async fn many_batches_with_duplicates_across_them() {
         ids.dedup();
         assert_eq!((n, ids.len()), (111, 111), "companies {sort}");
     }
+    let q = ListQuery {
+        q: Some("shop12".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        contacts::count_companies(&app, &ctx, &q, 1_000)
+            .await
+            .unwrap(),
+        111
+    );
+    assert_eq!(
+        contacts::count_companies(&app, &ctx, &q, 50).await.unwrap(),
+        50,
+        "capped"
+    );
     // Cursor pagination walks every row once, in every sort order.
     for sort in ["newest", "oldest", "name", "updated"] {
         let q = ListQuery {

@@ -335,10 +335,17 @@ pub async fn list(
 
 /// How many companies match, counting at most `cap` (a large table shows "10,000+").
 pub async fn count(db: &Db, ws: WorkspaceId, f: &CompanyFilter, cap: i64) -> Result<i64> {
-    let mut s = where_clause(db, ws, f);
+    // Driven by the full-text index on SQLite, like `list`, so a capped count stops early.
+    let fts_driven = db.backend() == crate::Backend::Sqlite && !f.terms.is_empty();
+    let mut s = where_clause_with(db, ws, f, fts_driven);
     let lim = s.arg(cap);
+    let from = if fts_driven {
+        "companies_fts CROSS JOIN companies co ON co.id = companies_fts.rowid"
+    } else {
+        "companies co"
+    };
     let text = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM companies co{} LIMIT {lim}) x",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM {from}{} LIMIT {lim}) x",
         s.text
     );
     Ok(
