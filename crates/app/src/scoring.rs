@@ -12,9 +12,8 @@ use prospector_core::ids::{CompanyId, JobId, WorkspaceId};
 use prospector_core::role::Permission;
 use prospector_core::scoring::{self, CompanyFields, IcpProfile, Score, ScoreInput, kinds};
 use prospector_core::time::now_ms;
-use prospector_store::companies::{self, Company};
-use prospector_store::contacts::{self, ContactFilter, ContactSort};
-use prospector_store::facts as fact_store;
+use prospector_store::companies::{self, Company, CompanyFilter, CompanySort};
+use prospector_store::facts::{self as fact_store, Fact, Scan};
 use prospector_store::scores::{self as store, NewAnalysis, NewScore, StoredAnalysis, StoredScore};
 use prospector_store::workspaces;
 use serde::{Deserialize, Serialize};
@@ -215,16 +214,83 @@ pub struct Known {
 
 /// A company's current facts (latest done scan, its contacts) in score-input terms.
 pub async fn known(app: &App, ws: WorkspaceId, id: CompanyId) -> AppResult<Known> {
+    known_many(app, ws, &[id.0])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// [`known`] for many companies with five queries in all, in no particular order; companies
+/// that do not exist (any more) are left out.
+pub async fn known_many(app: &App, ws: WorkspaceId, ids: &[i64]) -> AppResult<Vec<Known>> {
+    use std::collections::HashMap;
     let db = app.db();
-    let company = companies::get(db, ws, id).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let filter = CompanyFilter {
+        ids: Some(ids.to_vec()),
+        ..Default::default()
+    };
+    let limit = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    let found = companies::list(db, ws, &filter, CompanySort::Newest, None, limit).await?;
+    let scans = fact_store::latest_done_scans(db, ws, ids).await?;
+    let scan_ids: Vec<i64> = scans.iter().map(|s| s.id).collect();
+    let mut facts: HashMap<i64, Vec<Fact>> = HashMap::new();
+    for f in fact_store::facts_of_scans(db, ws, &scan_ids).await? {
+        facts
+            .entry(f.scan_id.unwrap_or_default())
+            .or_default()
+            .push(f);
+    }
+    let mut scan_of: HashMap<i64, Scan> = scans.into_iter().map(|s| (s.company_id, s)).collect();
+    let mut channels: HashMap<i64, Vec<store::ContactChannels>> = HashMap::new();
+    for c in store::contact_channels(db, ws, ids).await? {
+        channels.entry(c.0).or_default().push(c);
+    }
+    let mut verified: HashMap<i64, Vec<String>> = HashMap::new();
+    for (company, status) in store::contact_verifications_of(db, ws, ids).await? {
+        verified.entry(company).or_default().push(status);
+    }
+    let now = now_ms();
+    Ok(found
+        .into_iter()
+        .map(|company| {
+            let id = company.id;
+            let scan = scan_of.remove(&id);
+            let scan_facts = scan
+                .as_ref()
+                .and_then(|s| facts.remove(&s.id))
+                .unwrap_or_default();
+            known_from(
+                company,
+                scan.as_ref(),
+                &scan_facts,
+                &channels.remove(&id).unwrap_or_default(),
+                verified.remove(&id).unwrap_or_default(),
+                now,
+            )
+        })
+        .collect())
+}
+
+/// Score input from a company's row, latest done scan and its facts, and its contacts.
+fn known_from(
+    company: Company,
+    scan: Option<&Scan>,
+    scan_facts: &[Fact],
+    contact_channels: &[store::ContactChannels],
+    verifications: Vec<String>,
+    now: i64,
+) -> Known {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut socials = Vec::new();
     let mut tech = Vec::new();
-    if let Some(scan) = fact_store::latest_done_scan(db, ws, id).await? {
+    if let Some(scan) = scan {
         if scan.website_score.is_some() {
             pairs.push((kinds::WEBSITE.into(), scan.url.clone()));
         }
-        for f in fact_store::facts_of_scan(db, ws, scan.id).await? {
+        for f in scan_facts {
             let data: Value = serde_json::from_str(&f.data).unwrap_or(Value::Null);
             match f.kind.as_str() {
                 "website_score" | "email" | "phone" | "contact_form" => {
@@ -290,22 +356,18 @@ pub async fn known(app: &App, ws: WorkspaceId, id: CompanyId) -> AppResult<Known
             }
         }
     }
-    let filter = ContactFilter {
-        company_id: Some(id.0),
-        ..Default::default()
-    };
-    for c in contacts::list(db, ws, &filter, ContactSort::Oldest, None, 500).await? {
-        if let Some(e) = &c.f.email {
+    for (_, email, phone, whatsapp) in contact_channels {
+        if let Some(e) = email {
             pairs.push((kinds::EMAIL.into(), e.clone()));
         }
-        if let Some(p) = &c.f.phone {
+        if let Some(p) = phone {
             pairs.push((kinds::PHONE.into(), p.clone()));
         }
-        if let Some(w) = &c.f.whatsapp {
+        if let Some(w) = whatsapp {
             pairs.push((kinds::WHATSAPP.into(), w.clone()));
         }
     }
-    for status in store::contact_verifications(db, ws, id).await? {
+    for status in verifications {
         pairs.push((kinds::EMAIL_STATUS.into(), status));
     }
     let f = &company.f;
@@ -318,17 +380,17 @@ pub async fn known(app: &App, ws: WorkspaceId, id: CompanyId) -> AppResult<Known
         phone: f.phone.as_deref(),
         rating: f.rating.map(|r| r as f32),
         review_count: f.review_count.and_then(|n| u32::try_from(n).ok()),
-        now_ms: now_ms(),
+        now_ms: now,
     };
     let input = ScoreInput::from_facts(&fields, &pairs);
     socials.sort();
     socials.dedup();
-    Ok(Known {
+    Known {
         company,
         input,
         socials,
         tech,
-    })
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -341,6 +403,13 @@ async fn compute_and_store(
     profile: &IcpProfile,
 ) -> AppResult<ScoreOut> {
     let k = known(app, ws, id).await?;
+    let (row, out) = compute(&k, profile)?;
+    store::upsert(app.db(), ws, id, &row).await?;
+    Ok(out)
+}
+
+/// The score of one company: the row to store and what the API shows.
+fn compute(k: &Known, profile: &IcpProfile) -> AppResult<(NewScore, ScoreOut)> {
     let s: Score = scoring::score(&k.input, profile);
     let factors: Vec<FactorOut> = s
         .factors
@@ -358,16 +427,16 @@ async fn compute_and_store(
         factors: serde_json::to_string(&factors).map_err(|e| AppError::Internal(e.to_string()))?,
         model_version: s.model_version.clone(),
     };
-    store::upsert(app.db(), ws, id, &row).await?;
-    Ok(ScoreOut {
-        company_id: id.0,
+    let out = ScoreOut {
+        company_id: k.company.id,
         value: row.value,
-        tier: row.tier,
-        reason: row.reason,
+        tier: row.tier.clone(),
+        reason: row.reason.clone(),
         factors,
-        model_version: row.model_version,
+        model_version: row.model_version.clone(),
         computed_at: now_ms(),
-    })
+    };
+    Ok((row, out))
 }
 
 /// Compute, store and return a company's score.
@@ -431,16 +500,15 @@ where
         let Some(last) = ids.last().copied() else {
             break;
         };
-        for id in ids {
-            match compute_and_store(app, ws, CompanyId(id), &profile).await {
-                Ok(s) => {
-                    each(&s);
-                    done += 1;
-                }
-                Err(AppError::NotFound) => {}
-                Err(e) => return Err(e),
-            }
+        // One batch: five reads and one write transaction for up to 200 companies.
+        let mut rows = Vec::with_capacity(ids.len());
+        for k in known_many(app, ws, &ids).await? {
+            let (row, out) = compute(&k, &profile)?;
+            each(&out);
+            rows.push((CompanyId(k.company.id), row));
         }
+        store::upsert_many(app.db(), ws, &rows).await?;
+        done += rows.len() as u64;
         after = last;
         progress(
             i64::try_from(done).unwrap_or(i64::MAX),

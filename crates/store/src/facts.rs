@@ -130,6 +130,43 @@ pub async fn latest_done_scan(
         .bind(ws.0).bind(company.0).fetch_optional(p).await)?)
 }
 
+/// The newest `done` scan of each of `companies` (those never scanned are absent).
+pub async fn latest_done_scans(db: &Db, ws: WorkspaceId, companies: &[i64]) -> Result<Vec<Scan>> {
+    let mut out = Vec::new();
+    for chunk in companies.chunks(500) {
+        let mut s = crate::query::Sql::new(format!(
+            "SELECT {SCAN_COLS} FROM scans s WHERE s.state = 'done' AND s.workspace_id = "
+        ));
+        let w = s.arg(ws.0);
+        s.push(&w);
+        crate::query::in_list(&mut s, "s.company_id", chunk);
+        s.push(
+            " AND s.id = (SELECT MAX(t.id) FROM scans t WHERE t.workspace_id = s.workspace_id \
+             AND t.company_id = s.company_id AND t.state = 'done')",
+        );
+        out.extend(on_db!(db, p => crate::bind_args!(
+            sqlx::query_as::<_, Scan>(&s.text_for(db)), s.args).fetch_all(p).await)?);
+    }
+    Ok(out)
+}
+
+/// Facts of several scans, by scan, kind, then in the order found.
+pub async fn facts_of_scans(db: &Db, ws: WorkspaceId, scans: &[i64]) -> Result<Vec<Fact>> {
+    let mut out = Vec::new();
+    for chunk in scans.chunks(500) {
+        let mut s = crate::query::Sql::new(format!(
+            "SELECT {FACT_COLS} FROM facts WHERE workspace_id = "
+        ));
+        let w = s.arg(ws.0);
+        s.push(&w);
+        crate::query::in_list(&mut s, "scan_id", chunk);
+        s.push(" ORDER BY scan_id, kind, id");
+        out.extend(on_db!(db, p => crate::bind_args!(
+            sqlx::query_as::<_, Fact>(&s.text_for(db)), s.args).fetch_all(p).await)?);
+    }
+    Ok(out)
+}
+
 /// The id of the newest finished (done or failed) scan of a company, 0 when none.
 pub async fn last_finished_scan_id(db: &Db, ws: WorkspaceId, company: CompanyId) -> Result<i64> {
     let id: Option<i64> = on_db!(db, p => sqlx::query_scalar::<_, Option<i64>>(

@@ -1,6 +1,7 @@
 //! Lead scores (one current row per company, upserted) and AI business analyses (history,
 //! newest shown). Every query is scoped by workspace.
 
+use crate::query::{Sql, in_list};
 use crate::{CompanyId, Db, Result, StoreError, WorkspaceId, on_db};
 use prospector_core::time::now_ms;
 use serde::Serialize;
@@ -49,6 +50,66 @@ pub async fn upsert(db: &Db, ws: WorkspaceId, company: CompanyId, s: &NewScore) 
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Insert or replace the current scores of many companies in one transaction (re-scoring a
+/// workspace commits once per batch, not once per company).
+pub async fn upsert_many(db: &Db, ws: WorkspaceId, rows: &[(CompanyId, NewScore)]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    crate::in_tx!(db, tx => {
+        for chunk in rows.chunks(100) {
+            let mut s = Sql::new(
+                "INSERT INTO scores (workspace_id, company_id, value, tier, reason, factors, \
+                 model_version, computed_at) VALUES ",
+            );
+            for (i, (company, sc)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    s.push(", ");
+                }
+                let v = [
+                    s.arg(ws.0), s.arg(company.0), s.arg(sc.value), s.arg(sc.tier.as_str()),
+                    s.arg(sc.reason.as_str()), s.arg(sc.factors.as_str()),
+                    s.arg(sc.model_version.as_str()), s.arg(now),
+                ];
+                s.push(&format!("({})", v.join(", ")));
+            }
+            s.push(
+                " ON CONFLICT (workspace_id, company_id) DO UPDATE SET value = excluded.value, \
+                 tier = excluded.tier, reason = excluded.reason, factors = excluded.factors, \
+                 model_version = excluded.model_version, computed_at = excluded.computed_at",
+            );
+            crate::bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(&mut *tx).await?;
+        }
+        Ok::<(), StoreError>(())
+    })
+}
+
+/// The email, phone and WhatsApp number of every contact of `companies`, as
+/// `(company_id, email, phone, whatsapp)` in contact order.
+pub async fn contact_channels(
+    db: &Db,
+    ws: WorkspaceId,
+    companies: &[i64],
+) -> Result<Vec<ContactChannels>> {
+    let mut out = Vec::new();
+    for chunk in companies.chunks(500) {
+        let mut s = Sql::new(
+            "SELECT company_id, email, phone, whatsapp FROM contacts WHERE workspace_id = ",
+        );
+        let w = s.arg(ws.0);
+        s.push(&w);
+        in_list(&mut s, "company_id", chunk);
+        s.push(" ORDER BY id");
+        out.extend(on_db!(db, p => crate::bind_args!(
+            sqlx::query_as::<_, ContactChannels>(&s.text_for(db)), s.args).fetch_all(p).await)?);
+    }
+    Ok(out)
+}
+
+/// The reachable channels of one contact (scoring input).
+pub type ContactChannels = (i64, Option<String>, Option<String>, Option<String>);
 
 /// The current score of a company, if it has been scored.
 pub async fn get(db: &Db, ws: WorkspaceId, company: CompanyId) -> Result<Option<StoredScore>> {
@@ -152,6 +213,32 @@ pub async fn ensure_company(db: &Db, ws: WorkspaceId, company: CompanyId) -> Res
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// Latest email-verification status of each contact of `companies`, as `(company_id, status)`.
+pub async fn contact_verifications_of(
+    db: &Db,
+    ws: WorkspaceId,
+    companies: &[i64],
+) -> Result<Vec<(i64, String)>> {
+    let mut out = Vec::new();
+    for chunk in companies.chunks(500) {
+        let mut s = Sql::new(
+            "SELECT f.company_id, f.value FROM facts f WHERE f.kind = 'email_verification' \
+             AND f.contact_id IS NOT NULL AND f.company_id IS NOT NULL AND f.workspace_id = ",
+        );
+        let w = s.arg(ws.0);
+        s.push(&w);
+        in_list(&mut s, "f.company_id", chunk);
+        s.push(
+            " AND f.id = (SELECT MAX(g.id) FROM facts g WHERE g.workspace_id = f.workspace_id \
+             AND g.contact_id = f.contact_id AND g.kind = 'email_verification') ORDER BY f.id",
+        );
+        let rows: Vec<(Option<i64>, String)> = on_db!(db, p => crate::bind_args!(
+            sqlx::query_as::<_, (Option<i64>, String)>(&s.text_for(db)), s.args).fetch_all(p).await)?;
+        out.extend(rows.into_iter().filter_map(|(c, v)| c.map(|c| (c, v))));
+    }
+    Ok(out)
 }
 
 /// Latest email-verification status (`valid`, `risky`...) of each contact of a company.
