@@ -41,6 +41,8 @@ pub struct Config {
     pub log_level: String,
     pub worker_concurrency: usize,
     pub job_lease_secs: u64,
+    /// How long the outbox holds a message it is sending before its outcome counts as unknown.
+    pub outbox_lease_secs: u64,
     pub job_poll_ms: u64,
     pub shutdown_grace_secs: u64,
     pub session_days: i64,
@@ -77,6 +79,7 @@ struct FileConfig {
     log_level: Option<String>,
     worker_concurrency: Option<usize>,
     job_lease_secs: Option<u64>,
+    outbox_lease_secs: Option<u64>,
     job_poll_ms: Option<u64>,
     shutdown_grace_secs: Option<u64>,
     session_days: Option<i64>,
@@ -232,6 +235,13 @@ impl Config {
             )?
             .or(file.job_lease_secs)
             .unwrap_or(60)
+            .max(1),
+            outbox_lease_secs: parse(
+                "PROSPECTOR_OUTBOX_LEASE_SECS",
+                get("PROSPECTOR_OUTBOX_LEASE_SECS"),
+            )?
+            .or(file.outbox_lease_secs)
+            .unwrap_or(300)
             .max(1),
             job_poll_ms: parse("PROSPECTOR_JOB_POLL_MS", get("PROSPECTOR_JOB_POLL_MS"))?
                 .or(file.job_poll_ms)

@@ -217,6 +217,7 @@ impl ListQuery {
             created_after: parse_time("created_after", &self.created_after)?,
             created_before: parse_time("created_before", &self.created_before)?,
             ids: None,
+            company_tier: parse_tier(&self.tier)?,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod fixtures;
 pub mod imports;
 pub mod jobs;
+pub mod outreach;
 pub mod scans;
 pub mod scoring;
 pub mod testing;
@@ -38,6 +39,7 @@ struct Inner {
     config: Config,
     db: Db,
     keys: crypto::Keys,
+    transports: outreach::senders::TransportCache,
 }
 
 impl App {
@@ -57,14 +59,24 @@ impl App {
         }
         tracing::info!(backend = ?db.backend(), "database ready");
         Ok(App {
-            inner: Arc::new(Inner { config, db, keys }),
+            inner: Arc::new(Inner {
+                config,
+                db,
+                keys,
+                transports: Default::default(),
+            }),
         })
     }
 
     /// Build from parts (tests that bring their own database).
     pub fn from_parts(config: Config, db: Db, keys: crypto::Keys) -> App {
         App {
-            inner: Arc::new(Inner { config, db, keys }),
+            inner: Arc::new(Inner {
+                config,
+                db,
+                keys,
+                transports: Default::default(),
+            }),
         }
     }
 
@@ -74,6 +86,11 @@ impl App {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Built email transports per sender (SMTP connection pools live here).
+    pub fn transports(&self) -> &outreach::senders::TransportCache {
+        &self.inner.transports
     }
 
     pub fn keys(&self) -> &crypto::Keys {

@@ -186,6 +186,8 @@ pub struct ContactFilter {
     pub created_after: Option<i64>,
     pub created_before: Option<i64>,
     pub ids: Option<Vec<i64>>,
+    /// Score tier (A, B, C) of the contact's company.
+    pub company_tier: Option<String>,
 }
 
 /// Sort orders of the contacts table; each ends with the id for a stable keyset.
@@ -255,6 +257,13 @@ fn where_clause_with(db: &Db, ws: WorkspaceId, f: &ContactFilter, fts_driven: bo
     }
     if let Some(v) = f.import_id {
         s.push_args(" AND c.import_id = ?", vec![v.into()]);
+    }
+    if let Some(t) = &f.company_tier {
+        s.push_args(
+            " AND c.company_id IN (SELECT sc.company_id FROM scores sc \
+             WHERE sc.workspace_id = c.workspace_id AND sc.tier = ?)",
+            vec![t.as_str().into()],
+        );
     }
     if let Some(pat) = custom_pattern(f.custom_key.as_deref(), f.custom_value.as_deref()) {
         s.push_args(" AND c.custom LIKE ? ESCAPE '\\'", vec![pat.into()]);

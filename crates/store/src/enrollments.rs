@@ -281,6 +281,21 @@ pub async fn stop_for_contact(
         .execute(p).await.map(|r| r.rows_affected()))?)
 }
 
+/// Make a campaign's waiting enrollments due at `at` (those enrolled while it was a draft).
+/// Returns how many.
+pub async fn activate_waiting(
+    db: &Db,
+    ws: WorkspaceId,
+    campaign: CampaignId,
+    at: i64,
+) -> Result<u64> {
+    Ok(on_db!(db, p => sqlx::query(
+        "UPDATE enrollments SET next_at = $3, updated_at = $3 WHERE workspace_id = $1 \
+         AND campaign_id = $2 AND state = 'active' AND next_at IS NULL")
+        .bind(ws.0).bind(campaign.0).bind(at)
+        .execute(p).await.map(|r| r.rows_affected()))?)
+}
+
 /// Stop every active or paused enrollment of a campaign (the campaign was stopped).
 pub async fn stop_all_in_campaign(
     db: &Db,

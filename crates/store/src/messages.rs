@@ -360,6 +360,36 @@ pub async fn get(db: &Db, ws: WorkspaceId, id: MessageId) -> Result<Message> {
         .ok_or(StoreError::NotFound)
 }
 
+/// Several messages of a workspace by id (missing ones are absent).
+pub async fn get_many(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<Vec<Message>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let mut s = Sql::new(format!("SELECT {COLS} FROM messages WHERE workspace_id = "));
+        let w = s.arg(ws.0);
+        s.push(&w);
+        crate::query::in_list(&mut s, "id", chunk);
+        out.extend(on_db!(db, p => bind_args!(
+            sqlx::query_as::<_, Message>(&s.text_for(db)), s.args).fetch_all(p).await)?);
+    }
+    Ok(out)
+}
+
+/// Per sender: messages planned for `[from, to)` that count against its daily limit
+/// (waiting, queued, sending, sent or uncertain) and the latest planned time among them.
+pub async fn planned_by_sender(
+    db: &Db,
+    ws: WorkspaceId,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, i64, i64)>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, (i64, i64, i64)>(
+        "SELECT sender_id, COUNT(*), MAX(scheduled_at) FROM messages WHERE workspace_id = $1 \
+         AND sender_id IS NOT NULL AND scheduled_at >= $2 AND scheduled_at < $3 \
+         AND status IN ('pending_approval', 'queued', 'sending', 'sent', 'uncertain') \
+         GROUP BY sender_id")
+        .bind(ws.0).bind(from).bind(to).fetch_all(p).await)?)
+}
+
 /// What a sender worker claims.
 #[derive(Debug, Clone, Copy)]
 pub struct Claim<'a> {
@@ -580,6 +610,34 @@ pub async fn mark_cancelled(
         attempt_id,
         now,
         CANCELLED,
+        Some(reason),
+        |q| q.bind(reason)
+    )
+}
+
+/// Record that attempt `attempt_id` ended without knowing whether the provider took the
+/// message (the connection dropped after the content was sent): `uncertain` with the reason,
+/// never resent automatically. False when this attempt no longer holds the message.
+pub async fn mark_uncertain(
+    db: &Db,
+    ws: WorkspaceId,
+    id: MessageId,
+    attempt_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<bool> {
+    let sql = format!(
+        "UPDATE messages SET status = 'uncertain', error = $5, locked_until = NULL, \
+         updated_at = $4 WHERE {HELD}"
+    );
+    finish_attempt!(
+        db,
+        &sql,
+        ws,
+        id,
+        attempt_id,
+        now,
+        UNCERTAIN,
         Some(reason),
         |q| q.bind(reason)
     )

@@ -118,6 +118,22 @@ pub async fn get(db: &Db, ws: WorkspaceId, company: CompanyId) -> Result<Option<
         .bind(ws.0).bind(company.0).fetch_optional(p).await)?)
 }
 
+/// The current scores of `companies` (unscored ones are absent).
+pub async fn get_many(db: &Db, ws: WorkspaceId, companies: &[i64]) -> Result<Vec<StoredScore>> {
+    let mut out = Vec::new();
+    for chunk in companies.chunks(500) {
+        let mut s = Sql::new(format!(
+            "SELECT {SCORE_COLS} FROM scores WHERE workspace_id = "
+        ));
+        let w = s.arg(ws.0);
+        s.push(&w);
+        in_list(&mut s, "company_id", chunk);
+        out.extend(on_db!(db, p => crate::bind_args!(
+            sqlx::query_as::<_, StoredScore>(&s.text_for(db)), s.args).fetch_all(p).await)?);
+    }
+    Ok(out)
+}
+
 /// Companies per tier (A, B, C) and how many are not scored yet.
 pub async fn tier_counts(db: &Db, ws: WorkspaceId) -> Result<Vec<(String, i64)>> {
     Ok(on_db!(db, p => sqlx::query_as::<_, (String, i64)>(
@@ -202,6 +218,31 @@ pub async fn latest_analysis(
          ORDER BY id DESC LIMIT 1"))
         .bind(ws.0).bind(company.0).fetch_optional(p).await)?,
     )
+}
+
+/// The newest analysis of each of `companies`, as `(company_id, analysis)`.
+pub async fn latest_analyses(
+    db: &Db,
+    ws: WorkspaceId,
+    companies: &[i64],
+) -> Result<Vec<(i64, StoredAnalysis)>> {
+    let mut out = Vec::new();
+    for chunk in companies.chunks(500) {
+        let mut s = Sql::new(format!(
+            "SELECT {ANALYSIS_COLS} FROM analyses a WHERE a.workspace_id = "
+        ));
+        let w = s.arg(ws.0);
+        s.push(&w);
+        in_list(&mut s, "a.company_id", chunk);
+        s.push(
+            " AND a.id = (SELECT MAX(b.id) FROM analyses b WHERE b.workspace_id = a.workspace_id \
+             AND b.company_id = a.company_id)",
+        );
+        let rows: Vec<StoredAnalysis> = on_db!(db, p => crate::bind_args!(
+            sqlx::query_as::<_, StoredAnalysis>(&s.text_for(db)), s.args).fetch_all(p).await)?;
+        out.extend(rows.into_iter().map(|a| (a.company_id, a)));
+    }
+    Ok(out)
 }
 
 /// Fails with `NotFound` unless `company` belongs to `ws`.

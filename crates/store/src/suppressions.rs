@@ -26,6 +26,33 @@ pub async fn add(db: &Db, ws: WorkspaceId, kind: &str, value: &str, reason: &str
     Ok(n == 1)
 }
 
+/// Which of `values` of `kind` are suppressed, with their reason.
+pub async fn matching(
+    db: &Db,
+    ws: WorkspaceId,
+    kind: &str,
+    values: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in values.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let mut s =
+            crate::query::Sql::new("SELECT value, reason FROM suppressions WHERE workspace_id = ");
+        let w = s.arg(ws.0);
+        s.push(&w);
+        let k = s.arg(kind);
+        s.push(&format!(" AND kind = {k} AND value IN ("));
+        let marks: Vec<String> = chunk.iter().map(|v| s.arg(v.as_str())).collect();
+        s.push(&marks.join(", "));
+        s.push(")");
+        out.extend(on_db!(db, p => crate::bind_args!(
+            sqlx::query_as::<_, (String, String)>(&s.text_for(db)), s.args).fetch_all(p).await)?);
+    }
+    Ok(out)
+}
+
 /// Whether `value` of `kind` is suppressed.
 pub async fn is_suppressed(db: &Db, ws: WorkspaceId, kind: &str, value: &str) -> Result<bool> {
     let n: i64 = on_db!(db, p => sqlx::query_scalar(

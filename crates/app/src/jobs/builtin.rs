@@ -13,6 +13,7 @@ pub(super) fn register(r: &mut Registry) {
     r.add("contacts.import", crate::imports::job);
     r.add(crate::scans::JOB_KIND, crate::scans::job);
     r.add(crate::scoring::RESCORE_JOB, crate::scoring::job);
+    crate::outreach::register(r);
 }
 
 /// Delete expired sessions, old login attempts and finished jobs older than 14 days.

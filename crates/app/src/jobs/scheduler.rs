@@ -24,12 +24,15 @@ impl Scheduler {
     /// The platform's recurring jobs; later issues add theirs (discovery runs, IMAP polls...).
     pub fn standard() -> Scheduler {
         Scheduler {
-            schedules: vec![Recurring {
+            schedules: [Recurring {
                 name: "cleanup".into(),
                 kind: "system.cleanup".into(),
                 payload: "{}".into(),
                 every_ms: 60 * 60 * 1000,
-            }],
+            }]
+            .into_iter()
+            .chain(crate::outreach::schedules())
+            .collect(),
         }
     }
 

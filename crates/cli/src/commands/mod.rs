@@ -4,6 +4,7 @@
 mod accounts;
 mod contacts;
 mod mail;
+mod outreach;
 mod scan;
 mod scores;
 mod serve;
@@ -74,6 +75,12 @@ pub enum Command {
     /// Analyse a company (summary, pain points, hooks, opening line) with the configured AI
     /// provider or the deterministic fallback.
     Analyze(scores::AnalyzeArgs),
+    /// Manage email senders (SMTP accounts, SendGrid, Resend, sandbox).
+    #[command(subcommand)]
+    Sender(outreach::SenderCmd),
+    /// Create, enroll, start, pause, resume, stop and inspect outreach campaigns.
+    #[command(subcommand)]
+    Campaign(outreach::CampaignCmd),
 }
 
 impl Cli {
@@ -139,5 +146,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Command::Export(a) => contacts::export(config, a).await,
         Command::Score(a) => scores::score(config, a).await,
         Command::Analyze(a) => scores::analyze(config, a).await,
+        Command::Sender(c) => outreach::sender(config, c).await,
+        Command::Campaign(c) => outreach::campaign(config, c).await,
     }
 }

@@ -116,6 +116,19 @@ impl SenderBudget {
         Some(i)
     }
 
+    /// Count a send by sender `index` chosen by the caller (a follow-up staying with the
+    /// mailbox that started); false when that sender cannot send now.
+    pub fn take(&mut self, index: usize) -> bool {
+        match self.senders.get_mut(index) {
+            Some(s) if s.can_send() => {
+                s.sent_today = s.sent_today.saturating_add(1);
+                self.last_used = Some(index);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Gives a pick back (the message was not sent after all).
     pub fn release(&mut self, index: usize) {
         if let Some(s) = self.senders.get_mut(index) {

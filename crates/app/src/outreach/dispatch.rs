@@ -1,0 +1,414 @@
+//! The outbox sender. It claims due `queued` messages (moving them to `sending` under an
+//! attempt id and a lease), checks suppression and the sender's limit once more, hands them
+//! to the provider with a few in flight per sender, and records the outcome against the
+//! attempt: `sent` with the provider's id, `queued` again later for a temporary failure,
+//! `failed` (and the address suppressed for a hard bounce) for a permanent one, `uncertain`
+//! when the provider may have taken it. A worker killed mid-send leaves `sending` rows whose
+//! lease runs out; they become `uncertain`, never resent on their own.
+
+use super::senders::{self, PAUSE_AFTER_FAILURES, day_start, limit_today};
+use crate::{App, AppResult};
+use futures::StreamExt;
+use prospector_channels::email::{ListUnsubscribe, OutgoingEmail, SendError};
+use prospector_core::backoff::retry_delay;
+use prospector_core::time::now_ms;
+use prospector_store::messages::{self, Claim, Engagement, Message, Sent};
+use prospector_store::senders::{self as sender_store, Sender};
+use prospector_store::{ContactId, MessageId, SenderId, WorkspaceId};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// The job kind of a dispatch round.
+pub const DISPATCH_JOB: &str = "outreach.dispatch";
+/// Messages claimed per round.
+const CLAIM: i64 = 200;
+/// Temporary failures retried before a message fails.
+const MAX_ATTEMPTS: i64 = 6;
+/// How long one dispatch job keeps claiming.
+const ROUND_BUDGET: std::time::Duration = std::time::Duration::from_secs(50);
+
+/// What one dispatch run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DispatchReport {
+    pub sent: u64,
+    pub retried: u64,
+    pub failed: u64,
+    pub uncertain: u64,
+    pub cancelled: u64,
+    /// Leases that ran out (messages of a crashed worker), now `uncertain`.
+    pub expired: u64,
+}
+
+/// Queue a dispatch round now (at most one per second is created).
+pub async fn kick(app: &App) -> AppResult<()> {
+    let mut job = prospector_store::jobs::NewJob::new(DISPATCH_JOB, "{}");
+    job.unique_key = Some(format!("{DISPATCH_JOB}:kick:{}", now_ms() / 1000));
+    job.max_attempts = 3;
+    crate::jobs::enqueue(app, job).await?;
+    Ok(())
+}
+
+/// The job handler.
+pub(crate) async fn job(ctx: crate::jobs::JobCtx) -> crate::jobs::JobResult {
+    let r = dispatch(&ctx.app, None).await?;
+    Ok(Some(serde_json::to_value(&r).unwrap_or_default()))
+}
+
+/// Send what is due until nothing is left or the round's time is up. `clock` replaces the
+/// wall clock in tests.
+pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport> {
+    let mut r = DispatchReport {
+        expired: messages::expire_sending(app.db(), clock.unwrap_or_else(now_ms)).await?,
+        ..Default::default()
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let now = clock.unwrap_or_else(now_ms);
+        let attempt = format!("a{}", crate::crypto::random_token(9));
+        let claimed = messages::claim_for_sending(
+            app.db(),
+            &Claim {
+                now,
+                lease_ms: i64::try_from(app.config().outbox_lease_secs).unwrap_or(300) * 1000,
+                limit: CLAIM,
+                attempt_id: &attempt,
+                channel: Some("email"),
+            },
+        )
+        .await?;
+        if claimed.is_empty() {
+            break;
+        }
+        let mut by_sender: HashMap<(i64, i64), Vec<Message>> = HashMap::new();
+        for m in claimed {
+            by_sender
+                .entry((m.workspace_id, m.sender_id.unwrap_or_default()))
+                .or_default()
+                .push(m);
+        }
+        let groups = by_sender.into_iter().map(|((ws, sid), list)| {
+            let attempt = attempt.clone();
+            async move { send_group(app, WorkspaceId(ws), sid, list, &attempt, clock).await }
+        });
+        let results: Vec<AppResult<DispatchReport>> = futures::stream::iter(groups)
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        for g in results {
+            let g = g?;
+            r.sent += g.sent;
+            r.retried += g.retried;
+            r.failed += g.failed;
+            r.uncertain += g.uncertain;
+            r.cancelled += g.cancelled;
+        }
+        if started.elapsed() > ROUND_BUDGET {
+            // More may be due; the next round continues at once.
+            kick(app).await?;
+            break;
+        }
+    }
+    if r.sent + r.failed + r.uncertain + r.retried > 0 {
+        tracing::info!(
+            sent = r.sent,
+            retried = r.retried,
+            failed = r.failed,
+            uncertain = r.uncertain,
+            cancelled = r.cancelled,
+            "outbox round"
+        );
+    }
+    Ok(r)
+}
+
+enum Outcome {
+    Sent(prospector_channels::email::Accepted),
+    Failed(SendError),
+}
+
+async fn send_group(
+    app: &App,
+    ws: WorkspaceId,
+    sender_id: i64,
+    list: Vec<Message>,
+    attempt: &str,
+    clock: Option<i64>,
+) -> AppResult<DispatchReport> {
+    let db = app.db();
+    let mut r = DispatchReport::default();
+    let now = clock.unwrap_or_else(now_ms);
+    let sender = match sender_store::get(db, ws, SenderId(sender_id)).await {
+        Ok(s) => s,
+        Err(prospector_store::StoreError::NotFound) => {
+            for m in &list {
+                messages::mark_failed(
+                    db,
+                    ws,
+                    MessageId(m.id),
+                    attempt,
+                    "the sender was deleted",
+                    now,
+                )
+                .await?;
+                r.failed += 1;
+            }
+            return Ok(r);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // Second suppression check, just before sending.
+    let addresses: Vec<String> = list.iter().map(|m| m.to_address.clone()).collect();
+    let blocked = super::suppression::blocked_addresses(app, ws, &addresses).await?;
+    // The daily limit, once more: what was sent today besides this batch.
+    let today = sender_store::sent_since(db, ws, SenderId(sender_id), day_start(now)).await?;
+    let mut room = limit_today(&sender, now) - (today - list.len() as i64);
+    let mut to_send = Vec::new();
+    for m in list {
+        if let Some(why) = blocked.get(&m.to_address.to_lowercase()) {
+            messages::mark_cancelled(db, ws, MessageId(m.id), attempt, why, now).await?;
+            r.cancelled += 1;
+        } else if room <= 0 && m.campaign_id.is_some() {
+            let tomorrow = day_start(now) + 86_400_000;
+            messages::mark_retry(
+                db,
+                ws,
+                MessageId(m.id),
+                attempt,
+                "the sender reached its daily limit",
+                tomorrow,
+                now,
+            )
+            .await?;
+            r.retried += 1;
+        } else {
+            room -= 1;
+            to_send.push(m);
+        }
+    }
+    if to_send.is_empty() {
+        return Ok(r);
+    }
+    let transport = match senders::transport(app, &sender) {
+        Ok(t) => t,
+        Err(e) => {
+            pause(app, ws, &sender, &format!("cannot use this sender: {e}")).await?;
+            for m in &to_send {
+                let retry = now + 15 * 60 * 1000;
+                messages::mark_retry(db, ws, MessageId(m.id), attempt, &e.to_string(), retry, now)
+                    .await?;
+                r.retried += 1;
+            }
+            return Ok(r);
+        }
+    };
+    let parallel = match &transport {
+        prospector_channels::email::EmailTransport::Smtp { sender, .. } => {
+            sender.config().max_connections.max(1)
+        }
+        _ => 4,
+    };
+    let outcomes: Vec<(Message, Outcome)> = futures::stream::iter(to_send.into_iter().map(|m| {
+        let t = transport.clone();
+        let email = outgoing(app, &sender, &m);
+        async move {
+            let out = match email {
+                Ok(e) => match t.send(&e).await {
+                    Ok(a) => Outcome::Sent(a),
+                    Err(err) => Outcome::Failed(err),
+                },
+                Err(err) => Outcome::Failed(err),
+            };
+            (m, out)
+        }
+    }))
+    .buffer_unordered(parallel)
+    .collect()
+    .await;
+    let mut successes = 0;
+    let mut last_failure: Option<String> = None;
+    for (m, out) in outcomes {
+        let id = MessageId(m.id);
+        let at = clock.unwrap_or_else(now_ms);
+        match out {
+            Outcome::Sent(a) => {
+                let sent = Sent {
+                    // SMTP queue ids (and sandbox counters) repeat; only API ids identify a
+                    // message for later webhooks.
+                    provider_id: matches!(sender.f.kind.as_str(), "sendgrid" | "resend")
+                        .then_some(a.provider_id)
+                        .flatten(),
+                    response: a.response,
+                    cost_minor: None,
+                    currency: None,
+                };
+                // The provider has it: a failure to record that must not abort the batch (the
+                // row stays `sending` and becomes `uncertain`, never resent).
+                match messages::mark_sent(db, ws, id, attempt, &sent, at).await {
+                    Ok(_) => {
+                        successes += 1;
+                        r.sent += 1;
+                    }
+                    Err(e) => {
+                        tracing::error!(message = m.id, error = %e, "sent but not recorded");
+                        r.uncertain += 1;
+                    }
+                }
+            }
+            Outcome::Failed(e) => {
+                let text = e.to_string();
+                match &e {
+                    SendError::Transient { .. } if m.attempts < MAX_ATTEMPTS => {
+                        let wait = retry_delay(
+                            u32::try_from(m.attempts).unwrap_or(1),
+                            60_000,
+                            3_600_000,
+                            rand_jitter(m.id),
+                        );
+                        messages::mark_retry(db, ws, id, attempt, &text, at + wait, at).await?;
+                        r.retried += 1;
+                        last_failure = Some(text);
+                    }
+                    SendError::Transient { .. } => {
+                        messages::mark_failed(
+                            db,
+                            ws,
+                            id,
+                            attempt,
+                            &format!("gave up after {} attempts: {text}", m.attempts),
+                            at,
+                        )
+                        .await?;
+                        r.failed += 1;
+                        last_failure = Some(text);
+                    }
+                    SendError::Permanent { code, message } => {
+                        messages::mark_failed(db, ws, id, attempt, &text, at).await?;
+                        r.failed += 1;
+                        if is_hard_bounce(*code, message) {
+                            hard_bounce(app, ws, &m, message, at).await?;
+                        } else {
+                            last_failure = Some(text);
+                        }
+                    }
+                    SendError::Uncertain { .. } => {
+                        messages::mark_uncertain(db, ws, id, attempt, &text, at).await?;
+                        r.uncertain += 1;
+                        last_failure = Some(text);
+                    }
+                    SendError::Config { .. } => {
+                        messages::mark_retry(db, ws, id, attempt, &text, at + 15 * 60 * 1000, at)
+                            .await?;
+                        r.retried += 1;
+                        pause(app, ws, &sender, &text).await?;
+                    }
+                    SendError::Invalid { .. } => {
+                        messages::mark_failed(db, ws, id, attempt, &text, at).await?;
+                        r.failed += 1;
+                    }
+                }
+            }
+        }
+    }
+    let at = clock.unwrap_or_else(now_ms);
+    if let Some(err) = last_failure {
+        let n = sender_store::record_failure(db, ws, SenderId(sender.id), &err, at).await?;
+        if successes == 0 && n >= PAUSE_AFTER_FAILURES {
+            pause(
+                app,
+                ws,
+                &sender,
+                &format!("paused after {n} failed sends in a row; last: {err}"),
+            )
+            .await?;
+        }
+    }
+    if successes > 0 {
+        sender_store::record_success(db, ws, SenderId(sender.id), at).await?;
+    }
+    Ok(r)
+}
+
+fn rand_jitter(id: i64) -> f64 {
+    (super::engine::seed(&[id]) % 1000) as f64 / 1000.0
+}
+
+/// 5xx replies that mean the address does not exist (RFC 3463 5.1.x) or the mailbox is gone.
+fn is_hard_bounce(code: Option<u16>, message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("5.1.1")
+        || m.contains("5.1.10")
+        || m.contains("5.1.2")
+        || m.contains("user unknown")
+        || m.contains("no such user")
+        || m.contains("mailbox unavailable")
+        || m.contains("does not exist")
+        || matches!(code, Some(550) | Some(551) | Some(553)) && m.contains("recipient")
+}
+
+async fn hard_bounce(app: &App, ws: WorkspaceId, m: &Message, why: &str, at: i64) -> AppResult<()> {
+    prospector_store::suppressions::add(
+        app.db(),
+        ws,
+        "email",
+        &m.to_address.to_lowercase(),
+        "hard bounce",
+    )
+    .await?;
+    messages::record(
+        app.db(),
+        ws,
+        MessageId(m.id),
+        Engagement::Bounced,
+        Some(why),
+        &json!({"hard": true, "at_send": true}).to_string(),
+        at,
+    )
+    .await?;
+    if let Some(c) = m.contact_id {
+        super::events::stop_contact(app, ws, ContactId(c), "bounce").await?;
+    }
+    Ok(())
+}
+
+async fn pause(app: &App, ws: WorkspaceId, s: &Sender, why: &str) -> AppResult<()> {
+    tracing::warn!(sender = s.id, reason = why, "sender paused");
+    sender_store::set_state(
+        app.db(),
+        ws,
+        SenderId(s.id),
+        sender_store::PAUSED,
+        Some(why),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The email a stored message becomes.
+fn outgoing(app: &App, s: &Sender, m: &Message) -> Result<OutgoingEmail, SendError> {
+    let message_id = m
+        .message_id_header
+        .clone()
+        .ok_or_else(|| SendError::Invalid {
+            message: "the message has no Message-ID".into(),
+        })?;
+    Ok(OutgoingEmail {
+        from_name: s.f.from_name.clone().unwrap_or_else(|| s.f.name.clone()),
+        from_email: s.f.from_email.clone(),
+        reply_to: s.f.reply_to.clone(),
+        to_name: None,
+        to_email: m.to_address.clone(),
+        subject: m.subject.clone().unwrap_or_default(),
+        text: m.body_text.clone(),
+        html: m.body_html.clone(),
+        message_id,
+        list_unsubscribe: m.unsubscribe_token.as_deref().map(|t| ListUnsubscribe {
+            url: super::tracking::unsubscribe_url(app, t),
+            mailto: None,
+        }),
+        extra_headers: vec![(
+            "X-Prospector-Message".into(),
+            format!("{}-{}", m.workspace_id, m.id),
+        )],
+    })
+}
