@@ -354,6 +354,48 @@ pub async fn queue_step_message(
     })
 }
 
+/// [`queue_step_message`] for many enrollments in one transaction (a tick's batch): each is
+/// queued only if its enrollment is still active at its `expected_step`. Returns the new
+/// message id of each, or `None` where the enrollment had moved.
+pub async fn queue_step_messages(
+    db: &Db,
+    ws: WorkspaceId,
+    qs: &[QueueStep],
+) -> Result<Vec<Option<i64>>> {
+    if qs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = now_ms();
+    crate::in_tx!(db, tx => {
+        let mut out = Vec::with_capacity(qs.len());
+        for q in qs {
+            let Some(enrollment) = q.enrollment_id else {
+                out.push(None);
+                continue;
+            };
+            let m = &q.message;
+            let moved: Option<(i64, i64)> = sqlx::query_as(
+                "UPDATE enrollments SET current_step = current_step + 1, next_at = $4, \
+                 state = CASE WHEN $5 THEN 'completed' ELSE state END, \
+                 sender_id = COALESCE($6, sender_id), updated_at = $7 \
+                 WHERE workspace_id = $1 AND id = $2 AND state = 'active' AND current_step = $3 \
+                 RETURNING campaign_id, contact_id")
+                .bind(ws.0).bind(enrollment.0).bind(q.expected_step).bind(q.next_at)
+                .bind(q.complete).bind(m.sender_id.map(|s| s.0)).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            let Some((campaign, contact)) = moved else {
+                out.push(None);
+                continue;
+            };
+            let id = insert_message!(db, tx, ws, m, Some(campaign), Some(enrollment.0), Some(contact), now);
+            sqlx::query("UPDATE enrollments SET last_message_id = $3 WHERE workspace_id = $1 AND id = $2")
+                .bind(ws.0).bind(enrollment.0).bind(id).execute(&mut *tx).await?;
+            out.push(Some(id));
+        }
+        Ok::<Vec<Option<i64>>, StoreError>(out)
+    })
+}
+
 pub async fn get(db: &Db, ws: WorkspaceId, id: MessageId) -> Result<Message> {
     let sql = format!("SELECT {COLS} FROM messages WHERE workspace_id = $1 AND id = $2");
     on_db!(db, p => sqlx::query_as::<_, Message>(&sql).bind(ws.0).bind(id.0).fetch_optional(p).await)?
@@ -529,6 +571,42 @@ pub async fn mark_sent(
             .bind(sent.cost_minor)
             .bind(&sent.currency)
     )
+}
+
+/// [`mark_sent`] for many messages of one attempt in one transaction. Returns the ids whose
+/// outcome was recorded (those the attempt still held).
+pub async fn mark_sent_many(
+    db: &Db,
+    ws: WorkspaceId,
+    attempt_id: &str,
+    sent: &[(MessageId, Sent)],
+    now: i64,
+) -> Result<Vec<MessageId>> {
+    if sent.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "UPDATE messages SET status = 'sent', provider_id = $5, cost_minor = $6, currency = $7, \
+         sent_at = $4, locked_until = NULL, error = NULL, updated_at = $4 WHERE {HELD}"
+    );
+    crate::in_tx!(db, tx => {
+        let mut done = Vec::with_capacity(sent.len());
+        let mut events = Vec::with_capacity(sent.len());
+        for (id, s) in sent {
+            let n = sqlx::query(&sql).bind(ws.0).bind(id.0).bind(attempt_id).bind(now)
+                .bind(&s.provider_id).bind(s.cost_minor).bind(&s.currency)
+                .execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                done.push(*id);
+                events.push((ws.0, id.0, Some(s.response.clone())));
+            }
+        }
+        for s in events_sql(&events, SENT, "{}", now) {
+            bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(false)
+                .execute(&mut *tx).await?;
+        }
+        Ok::<Vec<MessageId>, StoreError>(done)
+    })
 }
 
 /// Record that attempt `attempt_id` failed for good: `failed` with the reason, and a `failed`

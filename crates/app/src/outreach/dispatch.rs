@@ -21,8 +21,8 @@ use std::collections::HashMap;
 
 /// The job kind of a dispatch round.
 pub const DISPATCH_JOB: &str = "outreach.dispatch";
-/// Messages claimed per round.
-const CLAIM: i64 = 200;
+/// Messages claimed per round: small, so a crash leaves few `uncertain`.
+const CLAIM: i64 = 64;
 /// Temporary failures retried before a message fails.
 const MAX_ATTEMPTS: i64 = 6;
 /// How long one dispatch job keeps claiming.
@@ -208,9 +208,12 @@ async fn send_group(
         }
         _ => 4,
     };
-    let outcomes: Vec<(Message, Outcome)> = futures::stream::iter(to_send.into_iter().map(|m| {
+    // Each message's outcome is recorded the moment it is known, so a crash leaves at most
+    // the few in flight `sending` (later `uncertain`), not the whole batch.
+    let results: Vec<AppResult<Recorded>> = futures::stream::iter(to_send.into_iter().map(|m| {
         let t = transport.clone();
         let email = outgoing(app, &sender, &m);
+        let sender = &sender;
         async move {
             let out = match email {
                 Ok(e) => match t.send(&e).await {
@@ -219,7 +222,11 @@ async fn send_group(
                 },
                 Err(err) => Outcome::Failed(err),
             };
-            (m, out)
+            match out {
+                // Successes are recorded together below (one transaction per batch).
+                Outcome::Sent(a) => Ok(Recorded::Accepted(Box::new((m.id, a)))),
+                failed => record_outcome(app, ws, sender, &m, failed, attempt, clock).await,
+            }
         }
     }))
     .buffer_unordered(parallel)
@@ -227,87 +234,63 @@ async fn send_group(
     .await;
     let mut successes = 0;
     let mut last_failure: Option<String> = None;
-    for (m, out) in outcomes {
-        let id = MessageId(m.id);
-        let at = clock.unwrap_or_else(now_ms);
-        match out {
-            Outcome::Sent(a) => {
-                let sent = Sent {
-                    // SMTP queue ids (and sandbox counters) repeat; only API ids identify a
-                    // message for later webhooks.
-                    provider_id: matches!(sender.f.kind.as_str(), "sendgrid" | "resend")
-                        .then_some(a.provider_id)
-                        .flatten(),
-                    response: a.response,
-                    cost_minor: None,
-                    currency: None,
-                };
-                // The provider has it: a failure to record that must not abort the batch (the
-                // row stays `sending` and becomes `uncertain`, never resent).
-                match messages::mark_sent(db, ws, id, attempt, &sent, at).await {
-                    Ok(_) => {
-                        successes += 1;
-                        r.sent += 1;
-                    }
-                    Err(e) => {
-                        tracing::error!(message = m.id, error = %e, "sent but not recorded");
-                        r.uncertain += 1;
-                    }
-                }
+    let mut pause_reason: Option<String> = None;
+    let mut accepted: Vec<(MessageId, Sent)> = Vec::new();
+    for res in results {
+        match res? {
+            Recorded::Accepted(b) => {
+                let (id, a) = *b;
+                accepted.push((
+                    MessageId(id),
+                    Sent {
+                        // SMTP queue ids (and sandbox counters) repeat; only API ids
+                        // identify a message for later webhooks.
+                        provider_id: matches!(sender.f.kind.as_str(), "sendgrid" | "resend")
+                            .then_some(a.provider_id)
+                            .flatten(),
+                        response: a.response,
+                        cost_minor: None,
+                        currency: None,
+                    },
+                ));
             }
-            Outcome::Failed(e) => {
-                let text = e.to_string();
-                match &e {
-                    SendError::Transient { .. } if m.attempts < MAX_ATTEMPTS => {
-                        let wait = retry_delay(
-                            u32::try_from(m.attempts).unwrap_or(1),
-                            60_000,
-                            3_600_000,
-                            rand_jitter(m.id),
-                        );
-                        messages::mark_retry(db, ws, id, attempt, &text, at + wait, at).await?;
-                        r.retried += 1;
-                        last_failure = Some(text);
-                    }
-                    SendError::Transient { .. } => {
-                        messages::mark_failed(
-                            db,
-                            ws,
-                            id,
-                            attempt,
-                            &format!("gave up after {} attempts: {text}", m.attempts),
-                            at,
-                        )
-                        .await?;
-                        r.failed += 1;
-                        last_failure = Some(text);
-                    }
-                    SendError::Permanent { code, message } => {
-                        messages::mark_failed(db, ws, id, attempt, &text, at).await?;
-                        r.failed += 1;
-                        if is_hard_bounce(*code, message) {
-                            hard_bounce(app, ws, &m, message, at).await?;
-                        } else {
-                            last_failure = Some(text);
-                        }
-                    }
-                    SendError::Uncertain { .. } => {
-                        messages::mark_uncertain(db, ws, id, attempt, &text, at).await?;
-                        r.uncertain += 1;
-                        last_failure = Some(text);
-                    }
-                    SendError::Config { .. } => {
-                        messages::mark_retry(db, ws, id, attempt, &text, at + 15 * 60 * 1000, at)
-                            .await?;
-                        r.retried += 1;
-                        pause(app, ws, &sender, &text).await?;
-                    }
-                    SendError::Invalid { .. } => {
-                        messages::mark_failed(db, ws, id, attempt, &text, at).await?;
-                        r.failed += 1;
-                    }
-                }
+            Recorded::Sent => {
+                successes += 1;
+                r.sent += 1;
             }
+            Recorded::Unrecorded => r.uncertain += 1,
+            Recorded::Retried(e) => {
+                r.retried += 1;
+                last_failure = Some(e);
+            }
+            Recorded::Failed(e) => {
+                r.failed += 1;
+                last_failure = e.or(last_failure);
+            }
+            Recorded::Uncertain(e) => {
+                r.uncertain += 1;
+                last_failure = Some(e);
+            }
+            Recorded::SenderBroken(e) => {
+                r.retried += 1;
+                pause_reason = Some(e);
+            }
+        }
+    }
+    if let Some(why) = pause_reason {
+        pause(app, ws, &sender, &why).await?;
+    }
+    // The provider has these: a failure to record that must not lose the batch's other
+    // outcomes; unrecorded rows stay `sending` and become `uncertain`, never resent.
+    match messages::mark_sent_many(db, ws, attempt, &accepted, clock.unwrap_or_else(now_ms)).await {
+        Ok(done) => {
+            successes += done.len();
+            r.sent += done.len() as u64;
+            r.uncertain += (accepted.len() - done.len()) as u64;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, n = accepted.len(), "sent but not recorded");
+            r.uncertain += accepted.len() as u64;
         }
     }
     let at = clock.unwrap_or_else(now_ms);
@@ -327,6 +310,99 @@ async fn send_group(
         sender_store::record_success(db, ws, SenderId(sender.id), at).await?;
     }
     Ok(r)
+}
+
+/// How one message ended, for the round's counts and the sender's health.
+enum Recorded {
+    /// Taken by the provider; recorded with the batch.
+    Accepted(Box<(i64, prospector_channels::email::Accepted)>),
+    Sent,
+    /// Handed over, but the outcome could not be stored (stays `sending`, then uncertain).
+    Unrecorded,
+    Retried(String),
+    /// The reason counts against the sender's health unless it was the recipient's fault.
+    Failed(Option<String>),
+    Uncertain(String),
+    /// The sender itself is misconfigured; it gets paused.
+    SenderBroken(String),
+}
+
+async fn record_outcome(
+    app: &App,
+    ws: WorkspaceId,
+    sender: &Sender,
+    m: &Message,
+    out: Outcome,
+    attempt: &str,
+    clock: Option<i64>,
+) -> AppResult<Recorded> {
+    let db = app.db();
+    let id = MessageId(m.id);
+    let at = clock.unwrap_or_else(now_ms);
+    Ok(match out {
+        Outcome::Sent(a) => {
+            let sent = Sent {
+                // SMTP queue ids (and sandbox counters) repeat; only API ids identify a
+                // message for later webhooks.
+                provider_id: matches!(sender.f.kind.as_str(), "sendgrid" | "resend")
+                    .then_some(a.provider_id)
+                    .flatten(),
+                response: a.response,
+                cost_minor: None,
+                currency: None,
+            };
+            // The provider has it: a failure to record that must not abort the batch.
+            match messages::mark_sent(db, ws, id, attempt, &sent, at).await {
+                Ok(_) => Recorded::Sent,
+                Err(e) => {
+                    tracing::error!(message = m.id, error = %e, "sent but not recorded");
+                    Recorded::Unrecorded
+                }
+            }
+        }
+        Outcome::Failed(e) => {
+            let text = e.to_string();
+            match &e {
+                SendError::Transient { .. } if m.attempts < MAX_ATTEMPTS => {
+                    let wait = retry_delay(
+                        u32::try_from(m.attempts).unwrap_or(1),
+                        60_000,
+                        3_600_000,
+                        rand_jitter(m.id),
+                    );
+                    messages::mark_retry(db, ws, id, attempt, &text, at + wait, at).await?;
+                    Recorded::Retried(text)
+                }
+                SendError::Transient { .. } => {
+                    let why = format!("gave up after {} attempts: {text}", m.attempts);
+                    messages::mark_failed(db, ws, id, attempt, &why, at).await?;
+                    Recorded::Failed(Some(text))
+                }
+                SendError::Permanent { code, message } => {
+                    messages::mark_failed(db, ws, id, attempt, &text, at).await?;
+                    if is_hard_bounce(*code, message) {
+                        hard_bounce(app, ws, m, message, at).await?;
+                        Recorded::Failed(None)
+                    } else {
+                        Recorded::Failed(Some(text))
+                    }
+                }
+                SendError::Uncertain { .. } => {
+                    messages::mark_uncertain(db, ws, id, attempt, &text, at).await?;
+                    Recorded::Uncertain(text)
+                }
+                SendError::Config { .. } => {
+                    messages::mark_retry(db, ws, id, attempt, &text, at + 15 * 60 * 1000, at)
+                        .await?;
+                    Recorded::SenderBroken(text)
+                }
+                SendError::Invalid { .. } => {
+                    messages::mark_failed(db, ws, id, attempt, &text, at).await?;
+                    Recorded::Failed(None)
+                }
+            }
+        }
+    })
 }
 
 fn rand_jitter(id: i64) -> f64 {

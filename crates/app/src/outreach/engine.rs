@@ -303,6 +303,7 @@ async fn run_group(
     let day_end = day_start(now) + DAY_MS;
     let gap_s = u64::try_from(plan.detail.campaign.f.min_gap_seconds.max(0)).unwrap_or(0);
     let campaign = &plan.detail.campaign;
+    let mut batch: Vec<(QueueStep, usize)> = Vec::new();
     for e in list {
         let eid = EnrollmentId(e.id);
         let Some(contact) = cx.contact(e.contact_id) else {
@@ -494,10 +495,19 @@ async fn run_group(
                 links: body.links,
             },
         };
-        match messages::queue_step_message(db, ws, &q).await? {
-            Some(_) if campaign.f.approval_required => report.waiting_for_approval += 1,
-            Some(_) => report.queued += 1,
-            None => senders.budget.release(si),
+        batch.push((q, si));
+    }
+    // The decisions are written in batches: each message with its enrollment's move, in one
+    // transaction per batch (an enrollment another tick moved meanwhile is skipped).
+    for chunk in batch.chunks(250) {
+        let qs: Vec<QueueStep> = chunk.iter().map(|(q, _)| q.clone()).collect();
+        let ids = messages::queue_step_messages(db, ws, &qs).await?;
+        for ((_, si), id) in chunk.iter().zip(ids) {
+            match id {
+                Some(_) if campaign.f.approval_required => report.waiting_for_approval += 1,
+                Some(_) => report.queued += 1,
+                None => senders.budget.release(*si),
+            }
         }
     }
     Ok(())

@@ -308,15 +308,23 @@ pub async fn campaign(config: Config, cmd: CampaignCmd) -> Result<ExitCode> {
         CampaignCmd::Run { workspace, id } => {
             let ctx = workspaces::cli_context(&app, &workspace).await?;
             loop {
+                let started = std::time::Instant::now();
                 let t = outreach::engine::tick(&app, prospector_app::core::time::now_ms())
                     .await
                     .map_err(app_err)?;
+                let planned = started.elapsed();
                 let d = outreach::dispatch::dispatch(&app, None)
                     .await
                     .map_err(app_err)?;
                 eprintln!(
-                    "queued {}, sent {}, retried {}, failed {}, uncertain {}",
-                    t.queued, d.sent, d.retried, d.failed, d.uncertain
+                    "queued {} in {:.1} s; sent {}, retried {}, failed {}, uncertain {} in {:.1} s",
+                    t.queued,
+                    planned.as_secs_f64(),
+                    d.sent,
+                    d.retried,
+                    d.failed,
+                    d.uncertain,
+                    (started.elapsed() - planned).as_secs_f64()
                 );
                 if t.queued == 0 && d.sent + d.failed + d.uncertain + d.retried == 0 {
                     break;

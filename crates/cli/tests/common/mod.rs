@@ -57,13 +57,20 @@ impl Env {
         env
     }
 
-    pub fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_prospector"))
-            .args(args)
+    /// The `prospector` command with this environment, not started yet.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_prospector"));
+        c.args(args)
             .env("DATABASE_URL", &self.url)
             .env("PROSPECTOR_DATA_DIR", self.dir.path())
             .env("PROSPECTOR_SECRET_KEY", "07".repeat(32))
-            .env("PROSPECTOR_LOG", "warn")
+            .env("PROSPECTOR_LOG", "warn");
+        c
+    }
+
+    pub fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = self
+            .command(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
