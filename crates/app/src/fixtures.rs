@@ -128,5 +128,66 @@ pub async fn seed_isolation(
     let never = || -> futures::future::BoxFuture<'static, bool> { Box::pin(async { false }) };
     crate::imports::run_stored(app, ctx.ws, imp.iid(), &mut |_| {}, &never).await?;
     ids.insert("import_id".into(), imp.id.to_string());
+    // Outreach: a sandbox sender, a template, a draft campaign with the contact enrolled, and
+    // a (test) message of it.
+    use crate::outreach::{campaigns, senders, spec, templates};
+    let sender = senders::create(
+        app,
+        ctx,
+        &senders::SenderInput {
+            name: format!("{marker} mailbox"),
+            kind: "sandbox".into(),
+            from_email: format!("{}@sender.example.com", marker.to_lowercase()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    ids.insert("sender_id".into(), sender.id.to_string());
+    let template = templates::create(
+        app,
+        ctx,
+        &templates::TemplateInput {
+            name: format!("{marker} template"),
+            subject: "Hello {{first_name|there}}".into(),
+            body: format!("{marker} body"),
+            html: None,
+        },
+    )
+    .await?;
+    ids.insert("template_id".into(), template.id.to_string());
+    let campaign = campaigns::create(
+        app,
+        ctx,
+        &spec::parse(
+            &serde_json::json!({
+                "name": format!("{marker} campaign"),
+                "senders": [sender.name],
+                "steps": [{"subject": format!("{marker} subject"), "body": "Hi {{first_name|there}}"}],
+            })
+            .to_string(),
+        )?,
+    )
+    .await?;
+    ids.insert("campaign_id".into(), campaign.campaign.id.to_string());
+    campaigns::enroll(
+        app,
+        ctx,
+        campaign.campaign.id,
+        &campaigns::EnrollInput {
+            contact_ids: vec![contact.id],
+            ..Default::default()
+        },
+    )
+    .await?;
+    let m = campaigns::test_send(
+        app,
+        ctx,
+        campaign.campaign.id,
+        0,
+        &format!("{}-test@contact.example.com", marker.to_lowercase()),
+        Some(contact.cid()),
+    )
+    .await?;
+    ids.insert("message_id".into(), m.id.to_string());
     Ok(ids)
 }

@@ -2,3 +2,6 @@
 //! it takes plain data from the app layer and returns what the provider said.
 
 pub mod email;
+pub mod sms;
+pub mod webhooks;
+pub mod whatsapp;

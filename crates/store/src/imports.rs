@@ -269,13 +269,14 @@ pub struct Batch {
 /// Reserve `n` ids of `table` inside a transaction. PostgreSQL draws them from the identity
 /// sequence; SQLite (whose single writer we hold) continues after the highest id ever used.
 /// One statement text per backend, run on whichever connection the transaction holds.
+#[macro_export]
 macro_rules! reserve_ids {
     ($db:expr, $tx:ident, $table:expr, $n:expr) => {{
         let n: i64 = $n;
         if n == 0 {
             Vec::<i64>::new()
         } else {
-            let pg = $db.backend() == crate::Backend::Postgres;
+            let pg = $db.backend() == $crate::Backend::Postgres;
             let sql = if pg {
                 format!(
                     "SELECT nextval(pg_get_serial_sequence('{}', 'id')) FROM generate_series(1, $1)",
@@ -317,8 +318,8 @@ pub async fn write_batch(db: &Db, ws: WorkspaceId, import: ImportId, b: &Batch) 
     crate::in_tx!(db, tx => {
         // The first write takes SQLite's write lock, so the id reservation below is safe.
         bind_args!(sqlx::query(&counts.text_for(db)), counts.args).execute(&mut *tx).await?;
-        let company_ids = reserve_ids!(db, tx, "companies", nc);
-        let contact_ids = reserve_ids!(db, tx, "contacts", nk);
+        let company_ids = crate::reserve_ids!(db, tx, "companies", nc);
+        let contact_ids = crate::reserve_ids!(db, tx, "contacts", nk);
         let company_of = |r: &Option<Ref>, fallback: Option<i64>| -> Option<i64> {
             match r {
                 Some(Ref::Existing(id)) => Some(*id),

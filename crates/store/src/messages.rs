@@ -354,43 +354,141 @@ pub async fn queue_step_message(
     })
 }
 
-/// [`queue_step_message`] for many enrollments in one transaction (a tick's batch): each is
-/// queued only if its enrollment is still active at its `expected_step`. Returns the new
-/// message id of each, or `None` where the enrollment had moved.
+/// [`queue_step_message`] for many enrollments in one transaction (a tick's batch), with
+/// set-based statements: one guarded UPDATE moves every enrollment still active at its
+/// `expected_step`, then the messages and their first events go in as multi-row INSERTs
+/// (ids reserved up front so the Message-ID and the enrollment's `last_message_id` are
+/// written at once). Returns the new message id of each, or `None` where the enrollment had
+/// moved.
 pub async fn queue_step_messages(
     db: &Db,
     ws: WorkspaceId,
     qs: &[QueueStep],
 ) -> Result<Vec<Option<i64>>> {
+    let mut out: Vec<Option<i64>> = vec![None; qs.len()];
     if qs.is_empty() {
-        return Ok(Vec::new());
+        return Ok(out);
     }
     let now = now_ms();
     crate::in_tx!(db, tx => {
-        let mut out = Vec::with_capacity(qs.len());
-        for q in qs {
-            let Some(enrollment) = q.enrollment_id else {
-                out.push(None);
+        // Take the write lock first (SQLite), so the id reservation below is safe.
+        sqlx::query("UPDATE enrollments SET updated_at = updated_at WHERE id = -1")
+            .execute(&mut *tx).await?;
+        let ids = crate::reserve_ids!(db, tx, "messages", qs.len() as i64);
+        let mut steps: Vec<i64> = qs.iter().map(|q| q.expected_step).collect();
+        steps.sort_unstable();
+        steps.dedup();
+        let mut moved: std::collections::HashMap<i64, (i64, i64)> = std::collections::HashMap::new();
+        for step in steps {
+            let idx: Vec<usize> = (0..qs.len())
+                .filter(|&i| qs[i].expected_step == step && qs[i].enrollment_id.is_some())
+                .collect();
+            if idx.is_empty() {
                 continue;
-            };
-            let m = &q.message;
-            let moved: Option<(i64, i64)> = sqlx::query_as(
-                "UPDATE enrollments SET current_step = current_step + 1, next_at = $4, \
-                 state = CASE WHEN $5 THEN 'completed' ELSE state END, \
-                 sender_id = COALESCE($6, sender_id), updated_at = $7 \
-                 WHERE workspace_id = $1 AND id = $2 AND state = 'active' AND current_step = $3 \
-                 RETURNING campaign_id, contact_id")
-                .bind(ws.0).bind(enrollment.0).bind(q.expected_step).bind(q.next_at)
-                .bind(q.complete).bind(m.sender_id.map(|s| s.0)).bind(now)
-                .fetch_optional(&mut *tx).await?;
-            let Some((campaign, contact)) = moved else {
-                out.push(None);
-                continue;
-            };
-            let id = insert_message!(db, tx, ws, m, Some(campaign), Some(enrollment.0), Some(contact), now);
-            sqlx::query("UPDATE enrollments SET last_message_id = $3 WHERE workspace_id = $1 AND id = $2")
-                .bind(ws.0).bind(enrollment.0).bind(id).execute(&mut *tx).await?;
-            out.push(Some(id));
+            }
+            let mut u = Sql::new("UPDATE enrollments SET current_step = current_step + 1, ");
+            let mut next_at = String::from("next_at = CASE id");
+            let mut state = String::from(", state = CASE id");
+            let mut sender = String::from(", sender_id = CASE id");
+            let mut last = String::from(", last_message_id = CASE id");
+            for &i in &idx {
+                let q = &qs[i];
+                let e = q.enrollment_id.map(|e| e.0).unwrap_or_default();
+                let (a, b) = (u.arg(e), u.arg(q.next_at));
+                next_at.push_str(&format!(" WHEN {a} THEN {b}"));
+                let a = u.arg(e);
+                let st = if q.complete { "'completed'" } else { "state" };
+                state.push_str(&format!(" WHEN {a} THEN {st}"));
+                let (a, b) = (u.arg(e), u.arg(q.message.sender_id.map(|s| s.0)));
+                sender.push_str(&format!(" WHEN {a} THEN COALESCE({b}, sender_id)"));
+                let (a, b) = (u.arg(e), u.arg(ids[i]));
+                last.push_str(&format!(" WHEN {a} THEN {b}"));
+            }
+            u.push(&next_at);
+            u.push(" END");
+            u.push(&state);
+            u.push(" ELSE state END");
+            u.push(&sender);
+            u.push(" ELSE sender_id END");
+            u.push(&last);
+            u.push(" ELSE last_message_id END");
+            let n = u.arg(now);
+            u.push(&format!(", updated_at = {n} WHERE workspace_id = "));
+            let w = u.arg(ws.0);
+            u.push(&w);
+            let st = u.arg(step);
+            u.push(&format!(" AND state = 'active' AND current_step = {st}"));
+            let eids: Vec<i64> = idx.iter().filter_map(|&i| qs[i].enrollment_id.map(|e| e.0)).collect();
+            in_list(&mut u, "id", &eids);
+            u.push(" RETURNING id, campaign_id, contact_id");
+            let rows: Vec<(i64, i64, i64)> = bind_args!(
+                sqlx::query_as::<_, (i64, i64, i64)>(&u.text_for(db)), u.args)
+                .persistent(false).fetch_all(&mut *tx).await?;
+            for (e, c, k) in rows {
+                moved.insert(e, (c, k));
+            }
+        }
+        let mut rows: Vec<(usize, i64, i64, i64)> = Vec::new();
+        for (i, q) in qs.iter().enumerate() {
+            if let Some(e) = q.enrollment_id
+                && let Some((campaign, contact)) = moved.get(&e.0)
+            {
+                rows.push((i, e.0, *campaign, *contact));
+                out[i] = Some(ids[i]);
+            }
+        }
+        for chunk in rows.chunks(100) {
+            let mut ins = Sql::new(
+                "INSERT INTO messages (id, workspace_id, campaign_id, enrollment_id, step_id, \
+                 variant_id, contact_id, channel, sender_id, from_address, to_address, subject, \
+                 body_text, body_html, message_id_header, in_reply_to, unsubscribe_token, status, \
+                 scheduled_at, created_at, updated_at) VALUES ",
+            );
+            let mut ev = Sql::new(
+                "INSERT INTO message_events (workspace_id, message_id, kind, detail, data, \
+                 created_at) VALUES ",
+            );
+            for (j, &(i, e, campaign, contact)) in chunk.iter().enumerate() {
+                let m = &qs[i].message;
+                let id = ids[i];
+                let status = if m.pending_approval { PENDING_APPROVAL } else { QUEUED };
+                let header = m
+                    .message_id_header
+                    .as_ref()
+                    .map(|h| h.replace(ID_PLACEHOLDER, &id.to_string()));
+                if j > 0 {
+                    ins.push(", ");
+                    ev.push(", ");
+                }
+                ins.push_args(
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    vec![
+                        id.into(), ws.0.into(), campaign.into(), e.into(),
+                        Arg::OptI64(m.step_id.map(|s| s.0)), Arg::OptI64(m.variant_id.map(|v| v.0)),
+                        contact.into(), m.channel.as_str().into(),
+                        Arg::OptI64(m.sender_id.map(|s| s.0)), Arg::OptText(m.from_address.clone()),
+                        m.to_address.as_str().into(), Arg::OptText(m.subject.clone()),
+                        m.body_text.as_str().into(), Arg::OptText(m.body_html.clone()),
+                        Arg::OptText(header), Arg::OptText(m.in_reply_to.clone()),
+                        Arg::OptText(m.unsubscribe_token.clone()), status.into(),
+                        m.scheduled_at.into(), now.into(), now.into(),
+                    ],
+                );
+                ev.push_args(
+                    "(?, ?, ?, NULL, '{}', ?)",
+                    vec![ws.0.into(), id.into(), status.into(), now.into()],
+                );
+            }
+            bind_args!(sqlx::query(&ins.text_for(db)), ins.args).persistent(false)
+                .execute(&mut *tx).await?;
+            bind_args!(sqlx::query(&ev.text_for(db)), ev.args).persistent(false)
+                .execute(&mut *tx).await?;
+        }
+        for &(i, _, _, _) in &rows {
+            for l in links_sql(ws, ids[i], &qs[i].message.links, now) {
+                bind_args!(sqlx::query(&l.text_for(db)), l.args).persistent(false)
+                    .execute(&mut *tx).await?;
+            }
         }
         Ok::<Vec<Option<i64>>, StoreError>(out)
     })
@@ -573,7 +671,8 @@ pub async fn mark_sent(
     )
 }
 
-/// [`mark_sent`] for many messages of one attempt in one transaction. Returns the ids whose
+/// [`mark_sent`] for many messages of one attempt in one transaction: one UPDATE for all
+/// (provider ids by CASE) and one multi-row INSERT of their events. Returns the ids whose
 /// outcome was recorded (those the attempt still held).
 pub async fn mark_sent_many(
     db: &Db,
@@ -585,25 +684,49 @@ pub async fn mark_sent_many(
     if sent.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "UPDATE messages SET status = 'sent', provider_id = $5, cost_minor = $6, currency = $7, \
-         sent_at = $4, locked_until = NULL, error = NULL, updated_at = $4 WHERE {HELD}"
-    );
     crate::in_tx!(db, tx => {
         let mut done = Vec::with_capacity(sent.len());
-        let mut events = Vec::with_capacity(sent.len());
-        for (id, s) in sent {
-            let n = sqlx::query(&sql).bind(ws.0).bind(id.0).bind(attempt_id).bind(now)
-                .bind(&s.provider_id).bind(s.cost_minor).bind(&s.currency)
-                .execute(&mut *tx).await?.rows_affected();
-            if n == 1 {
-                done.push(*id);
-                events.push((ws.0, id.0, Some(s.response.clone())));
+        for chunk in sent.chunks(200) {
+            let mut u = Sql::new("UPDATE messages SET status = 'sent', provider_id = CASE id");
+            for (id, s) in chunk {
+                let (a, b) = (u.arg(id.0), u.arg(s.provider_id.clone()));
+                u.push(&format!(" WHEN {a} THEN {b}"));
             }
-        }
-        for s in events_sql(&events, SENT, "{}", now) {
-            bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(false)
-                .execute(&mut *tx).await?;
+            u.push(" END, cost_minor = CASE id");
+            for (id, s) in chunk {
+                let (a, b) = (u.arg(id.0), u.arg(s.cost_minor));
+                u.push(&format!(" WHEN {a} THEN {b}"));
+            }
+            u.push(" END, currency = CASE id");
+            for (id, s) in chunk {
+                let (a, b) = (u.arg(id.0), u.arg(s.currency.clone()));
+                u.push(&format!(" WHEN {a} THEN {b}"));
+            }
+            let n = u.arg(now);
+            u.push(&format!(
+                " END, sent_at = {n}, locked_until = NULL, error = NULL, updated_at = {n} \
+                 WHERE workspace_id = "
+            ));
+            let w = u.arg(ws.0);
+            u.push(&w);
+            let a = u.arg(attempt_id);
+            u.push(&format!(" AND attempt_id = {a} AND status IN ('sending', 'uncertain')"));
+            let ids: Vec<i64> = chunk.iter().map(|(id, _)| id.0).collect();
+            in_list(&mut u, "id", &ids);
+            u.push(" RETURNING id");
+            let got: Vec<i64> = bind_args!(sqlx::query_scalar::<_, i64>(&u.text_for(db)), u.args)
+                .persistent(false).fetch_all(&mut *tx).await?;
+            let got: std::collections::HashSet<i64> = got.into_iter().collect();
+            let events: Vec<(i64, i64, Option<String>)> = chunk
+                .iter()
+                .filter(|(id, _)| got.contains(&id.0))
+                .map(|(id, s)| (ws.0, id.0, Some(s.response.clone())))
+                .collect();
+            for s in events_sql(&events, SENT, "{}", now) {
+                bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(false)
+                    .execute(&mut *tx).await?;
+            }
+            done.extend(chunk.iter().map(|(id, _)| *id).filter(|id| got.contains(&id.0)));
         }
         Ok::<Vec<MessageId>, StoreError>(done)
     })

@@ -171,3 +171,40 @@
     });
   }
 })();
+
+// Outreach pages: live counts refreshed by htmx keep local times and confirmations; sender
+// fields follow the chosen kind; buttons that ask before they act.
+(function () {
+  function localTimes(root) {
+    root.querySelectorAll("time[data-ms]").forEach(function (t) {
+      const ms = Number(t.dataset.ms);
+      if (ms > 0) { const d = new Date(ms); t.textContent = d.toLocaleString(); t.title = d.toISOString(); }
+    });
+  }
+  function bindConfirms(root) {
+    root.querySelectorAll("form[data-confirm]:not([data-confirm-bound])").forEach(function (f) {
+      f.dataset.confirmBound = "1";
+      f.addEventListener("submit", function (e) { if (!confirm(f.dataset.confirm)) e.preventDefault(); });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    // The forms present now were given their confirmation by the code above.
+    document.querySelectorAll("form[data-confirm]").forEach(function (f) { f.dataset.confirmBound = "1"; });
+    document.body.addEventListener("htmx:afterSettle", function () { localTimes(document); bindConfirms(document); });
+    document.addEventListener("click", function (e) {
+      const b = e.target.closest && e.target.closest("[data-confirm-click]");
+      if (b && !confirm(b.dataset.confirmClick)) e.preventDefault();
+    });
+    document.querySelectorAll("form[data-sender-form]").forEach(function (f) {
+      const kind = f.querySelector("[data-sender-kind]");
+      if (!kind) return;
+      function apply() {
+        f.querySelectorAll("[data-kind-only]").forEach(function (el) {
+          el.hidden = el.dataset.kindOnly.split(" ").indexOf(kind.value) < 0;
+        });
+      }
+      kind.addEventListener("change", apply);
+      apply();
+    });
+  });
+})();

@@ -11,6 +11,7 @@ pub mod export;
 pub mod health;
 pub mod metrics;
 pub mod pages;
+pub mod public;
 
 use axum::Router;
 use axum::http::{HeaderName, Request};
@@ -46,6 +47,8 @@ pub fn router(app: App) -> Router {
         .merge(assets::router())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::layer))
+        // Reached from emails: no session, no CSRF token, no cookie set.
+        .merge(public::router())
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
         // One limit for every body (uploads included): the layer above, not axum's 2 MB default.

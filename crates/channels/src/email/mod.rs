@@ -3,7 +3,9 @@
 
 pub mod dkim;
 mod error;
+pub mod events;
 mod http;
+pub mod imap;
 pub mod message;
 pub mod resend;
 pub mod sandbox;
@@ -13,6 +15,13 @@ mod transport;
 
 pub use dkim::{DkimError, DkimSigner, GeneratedDkimKey};
 pub use error::{Accepted, SendError};
+pub use events::{
+    EmailEvent, EmailEventKind, EventError, EventProvider, SendGridVerifier, SvixHeaders,
+    SvixVerifier, parse_resend, parse_sendgrid,
+};
+pub use imap::{
+    Fetched, IdleOutcome, ImapClient, ImapConfig, ImapError, ImapUrlError, MailboxState, RawInbound,
+};
 pub use message::{ListUnsubscribe, MessageError, OutgoingEmail, build_message, build_message_at};
 pub use resend::ResendSender;
 pub use sandbox::{SandboxMessage, SandboxSender};

@@ -5,13 +5,17 @@
 //! lists every route.
 
 pub mod account;
+pub mod campaigns;
 pub mod contacts;
 pub mod imports;
 pub mod jobs;
 pub mod json;
 pub mod members;
+pub mod messages;
 pub mod scans;
 pub mod scores;
+pub mod senders;
+pub mod templates;
 pub mod tokens;
 
 use crate::AppState;
@@ -88,7 +92,39 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scores::get_score, scores::rescore))
         .routes(routes!(scores::get_analysis, scores::analyze))
         .routes(routes!(scores::get_icp, scores::put_icp))
-        .routes(routes!(scores::rescore_all));
+        .routes(routes!(scores::rescore_all))
+        .routes(routes!(senders::list, senders::create))
+        .routes(routes!(senders::get, senders::update, senders::delete))
+        .routes(routes!(senders::test))
+        .routes(routes!(senders::pause))
+        .routes(routes!(senders::resume))
+        .routes(routes!(senders::dkim))
+        .routes(routes!(templates::list, templates::create))
+        .routes(routes!(templates::preview))
+        .routes(routes!(
+            templates::get,
+            templates::update,
+            templates::delete
+        ))
+        .routes(routes!(campaigns::list, campaigns::create))
+        .routes(routes!(
+            campaigns::get,
+            campaigns::update,
+            campaigns::delete
+        ))
+        .routes(routes!(campaigns::start))
+        .routes(routes!(campaigns::pause))
+        .routes(routes!(campaigns::resume))
+        .routes(routes!(campaigns::stop))
+        .routes(routes!(campaigns::enroll))
+        .routes(routes!(campaigns::status))
+        .routes(routes!(campaigns::messages))
+        .routes(routes!(campaigns::review))
+        .routes(routes!(campaigns::test_send))
+        .routes(routes!(messages::get, messages::edit))
+        .routes(routes!(messages::replied))
+        .routes(routes!(messages::retry))
+        .routes(routes!(messages::of_contact));
     let doc = r.get_openapi().clone();
     r.route(
         "/api/v1/openapi.json",

@@ -3,13 +3,17 @@
 
 mod admin;
 mod auth;
+mod campaigns;
 mod companies;
 mod contacts;
 mod imports;
+mod messages;
 mod scans;
 mod scores;
 mod sections;
+mod senders;
 mod settings;
+mod templates;
 
 use crate::AppState;
 use crate::auth::{Page, Perm};
@@ -37,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{slug}/dashboard", get(sections::dashboard))
         .route("/w/{slug}/{section}", get(sections::section))
         .merge(records())
+        .merge(campaigns::router())
         .route("/w/{slug}/settings", get(settings::to_profile))
         .route(
             "/w/{slug}/settings/profile",
