@@ -178,3 +178,28 @@ impl Drop for SmtpSink {
         let _ = self.child.wait();
     }
 }
+
+/// A started app on a fresh database (configured by `adjust`) with the owner
+/// `owner@example.com` and the workspace "Acme Agency" (`acme-agency`), and that workspace's
+/// context as the CLI would get it.
+pub async fn app_with_workspace(
+    adjust: impl FnOnce(&mut Config),
+) -> Result<(App, crate::WsCtx, tempfile::TempDir), AppError> {
+    let (url, dir) = fresh_database_url().await?;
+    let mut cfg = config(&url, dir.path());
+    adjust(&mut cfg);
+    let app = App::start(cfg, true).await?;
+    let actor = crate::Actor::cli();
+    let user = crate::accounts::create_user(
+        &app,
+        &actor,
+        "owner@example.com",
+        "Owner",
+        "a long enough password",
+        false,
+    )
+    .await?;
+    let ws = crate::workspaces::create(&app, &actor, "Acme Agency", &user).await?;
+    let ctx = crate::workspaces::cli_context(&app, &ws.slug).await?;
+    Ok((app, ctx, dir))
+}

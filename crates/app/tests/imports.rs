@@ -6,26 +6,11 @@
 use prospector_app::contacts::{self, ListQuery};
 use prospector_app::core::import::OnDuplicate;
 use prospector_app::imports::{self, ImportOptions, Summary};
-use prospector_app::{App, WsCtx, testing, workspaces};
+use prospector_app::{App, WsCtx, testing};
 use std::path::Path;
 
 async fn setup() -> (App, WsCtx, tempfile::TempDir) {
-    let (app, dir) = testing::app().await.unwrap();
-    let user = prospector_app::accounts::create_user(
-        &app,
-        &prospector_app::Actor::cli(),
-        "owner@example.com",
-        "Owner",
-        "a long enough password",
-        false,
-    )
-    .await
-    .unwrap();
-    let ws = workspaces::create(&app, &prospector_app::Actor::cli(), "Acme Agency", &user)
-        .await
-        .unwrap();
-    let ctx = workspaces::cli_context(&app, &ws.slug).await.unwrap();
-    (app, ctx, dir)
+    testing::app_with_workspace(|_| {}).await.unwrap()
 }
 
 async fn import_bytes(

@@ -9,7 +9,7 @@ use prospector_app::outreach::campaigns::{self, EnrollInput, Review};
 use prospector_app::outreach::senders::{self, SenderInput};
 use prospector_app::outreach::{dispatch, engine, events, spec, tracking};
 use prospector_app::store::messages;
-use prospector_app::{App, AppError, WsCtx, testing, workspaces};
+use prospector_app::{App, AppError, WsCtx, testing};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Saturday 2027-01-02 12:00 UTC.
@@ -21,25 +21,9 @@ const TUE_9: i64 = 1_799_139_600_000;
 const DAY: i64 = 86_400_000;
 
 async fn setup() -> (App, WsCtx, tempfile::TempDir) {
-    let (url, dir) = testing::fresh_database_url().await.unwrap();
-    let mut cfg = testing::config(&url, dir.path());
-    cfg.public_url = "https://prospector.example".into();
-    let app = App::start(cfg, true).await.unwrap();
-    let user = prospector_app::accounts::create_user(
-        &app,
-        &prospector_app::Actor::cli(),
-        "owner@example.com",
-        "Owner",
-        "a long enough password",
-        false,
-    )
-    .await
-    .unwrap();
-    let ws = workspaces::create(&app, &prospector_app::Actor::cli(), "Acme Agency", &user)
+    testing::app_with_workspace(|c| c.public_url = "https://prospector.example".into())
         .await
-        .unwrap();
-    let ctx = workspaces::cli_context(&app, &ws.slug).await.unwrap();
-    (app, ctx, dir)
+        .unwrap()
 }
 
 async fn contact(app: &App, ctx: &WsCtx, first: &str, email: &str, tags: &[&str]) -> i64 {

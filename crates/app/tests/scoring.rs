@@ -15,25 +15,9 @@ use std::collections::HashSet;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn setup() -> (App, WsCtx, tempfile::TempDir) {
-    let (url, dir) = testing::fresh_database_url().await.unwrap();
-    let mut cfg = testing::config(&url, dir.path());
-    cfg.scan_allow_private = true;
-    let app = App::start(cfg, true).await.unwrap();
-    let user = prospector_app::accounts::create_user(
-        &app,
-        &prospector_app::Actor::cli(),
-        "owner@example.com",
-        "Owner",
-        "a long enough password",
-        false,
-    )
-    .await
-    .unwrap();
-    let ws = workspaces::create(&app, &prospector_app::Actor::cli(), "Acme Agency", &user)
+    testing::app_with_workspace(|c| c.scan_allow_private = true)
         .await
-        .unwrap();
-    let ctx = workspaces::cli_context(&app, &ws.slug).await.unwrap();
-    (app, ctx, dir)
+        .unwrap()
 }
 
 fn opts() -> WorkerOptions {
