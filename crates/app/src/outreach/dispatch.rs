@@ -63,6 +63,9 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
         ..Default::default()
     };
     let started = std::time::Instant::now();
+    // Messages each sender handed over today before the current batch: counted once per run,
+    // then kept up to date here, so a long run does not count the day's messages every batch.
+    let before: std::sync::Mutex<HashMap<i64, i64>> = Default::default();
     loop {
         let now = clock.unwrap_or_else(now_ms);
         let attempt = format!("a{}", crate::crypto::random_token(9));
@@ -89,7 +92,10 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
         }
         let groups = by_sender.into_iter().map(|((ws, sid), list)| {
             let attempt = attempt.clone();
-            async move { send_group(app, WorkspaceId(ws), sid, list, &attempt, clock).await }
+            let before = &before;
+            async move {
+                send_group(app, WorkspaceId(ws), sid, list, &attempt, clock, before).await
+            }
         });
         let results: Vec<AppResult<DispatchReport>> = futures::stream::iter(groups)
             .buffer_unordered(8)
@@ -134,6 +140,7 @@ async fn send_group(
     list: Vec<Message>,
     attempt: &str,
     clock: Option<i64>,
+    before: &std::sync::Mutex<HashMap<i64, i64>>,
 ) -> AppResult<DispatchReport> {
     let db = app.db();
     let mut r = DispatchReport::default();
@@ -161,8 +168,19 @@ async fn send_group(
     let addresses: Vec<String> = list.iter().map(|m| m.to_address.clone()).collect();
     let blocked = super::suppression::blocked_addresses(app, ws, &addresses).await?;
     // The daily limit, once more: what was sent today besides this batch.
-    let today = sender_store::sent_since(db, ws, SenderId(sender_id), day_start(now)).await?;
-    let mut room = limit_today(&sender, now) - (today - list.len() as i64);
+    let cached = before
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&sender_id)
+        .copied();
+    let earlier = match cached {
+        Some(n) => n,
+        None => {
+            sender_store::sent_since(db, ws, SenderId(sender_id), day_start(now)).await?
+                - list.len() as i64
+        }
+    };
+    let mut room = limit_today(&sender, now) - earlier;
     let mut to_send = Vec::new();
     for m in list {
         if let Some(why) = blocked.get(&m.to_address.to_lowercase()) {
@@ -186,6 +204,11 @@ async fn send_group(
             to_send.push(m);
         }
     }
+    *before
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(sender_id)
+        .or_insert(earlier) += to_send.len() as i64;
     if to_send.is_empty() {
         return Ok(r);
     }

@@ -292,7 +292,7 @@ async fn run_group(
     let steps = &plan.detail.steps;
     let contact_ids: Vec<i64> = list.iter().map(|e| e.contact_id).collect();
     let cx = Contexts::load(app, ws, &contact_ids).await?;
-    let blocked = super::suppression::blocked_contacts(app, ws, &contact_ids).await?;
+    let blocked = super::suppression::blocked_among(app, ws, cx.contacts()).await?;
     let prev_ids: Vec<i64> = list.iter().filter_map(|e| e.last_message_id).collect();
     let prev: HashMap<i64, messages::Message> = messages::get_many(db, ws, &prev_ids)
         .await?

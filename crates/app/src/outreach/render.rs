@@ -225,6 +225,11 @@ impl Contexts {
         Ok(out)
     }
 
+    /// Every loaded contact.
+    pub fn contacts(&self) -> std::collections::hash_map::Values<'_, i64, Contact> {
+        self.contacts.values()
+    }
+
     pub fn contact(&self, id: i64) -> Option<&Contact> {
         self.contacts.get(&id)
     }

@@ -4,7 +4,7 @@
 
 use crate::{App, AppResult};
 use prospector_store::WorkspaceId;
-use prospector_store::contacts::{self, ContactFilter, ContactSort};
+use prospector_store::contacts::{self, Contact, ContactFilter, ContactSort};
 use prospector_store::suppressions;
 use std::collections::{HashMap, HashSet};
 
@@ -61,18 +61,25 @@ pub async fn blocked_contacts(
         };
         let limit = i64::try_from(chunk.len()).unwrap_or(2_000);
         let rows = contacts::list(app.db(), ws, &f, ContactSort::Oldest, None, limit).await?;
-        let emails: Vec<String> = rows.iter().filter_map(|c| c.f.email.clone()).collect();
-        let blocked = blocked_addresses(app, ws, &emails).await?;
-        for c in rows {
-            if REFUSED.contains(&c.f.consent_email.as_str()) {
-                out.insert(c.id, "email consent refused".to_string());
-            } else if let Some(r) =
-                c.f.email
-                    .as_ref()
-                    .and_then(|e| blocked.get(&e.to_lowercase()))
-            {
-                out.insert(c.id, r.clone());
-            }
+        out.extend(blocked_among(app, ws, rows.iter()).await?);
+    }
+    Ok(out)
+}
+
+/// [`blocked_contacts`] for contacts already loaded.
+pub async fn blocked_among<'a>(
+    app: &App,
+    ws: WorkspaceId,
+    rows: impl Iterator<Item = &'a Contact> + Clone,
+) -> AppResult<HashMap<i64, String>> {
+    let emails: Vec<String> = rows.clone().filter_map(|c| c.f.email.clone()).collect();
+    let blocked = blocked_addresses(app, ws, &emails).await?;
+    let mut out = HashMap::new();
+    for c in rows {
+        if REFUSED.contains(&c.f.consent_email.as_str()) {
+            out.insert(c.id, "email consent refused".to_string());
+        } else if let Some(r) = c.f.email.as_ref().and_then(|e| blocked.get(&e.to_lowercase())) {
+            out.insert(c.id, r.clone());
         }
     }
     Ok(out)
