@@ -78,7 +78,11 @@ pub async fn blocked_among<'a>(
     for c in rows {
         if REFUSED.contains(&c.f.consent_email.as_str()) {
             out.insert(c.id, "email consent refused".to_string());
-        } else if let Some(r) = c.f.email.as_ref().and_then(|e| blocked.get(&e.to_lowercase())) {
+        } else if let Some(r) =
+            c.f.email
+                .as_ref()
+                .and_then(|e| blocked.get(&e.to_lowercase()))
+        {
             out.insert(c.id, r.clone());
         }
     }
