@@ -386,31 +386,30 @@ pub async fn queue_step_messages(
             if idx.is_empty() {
                 continue;
             }
-            let mut u = Sql::new("UPDATE enrollments SET current_step = current_step + 1, ");
-            let mut next_at = String::from("next_at = CASE id");
-            let mut state = String::from(", state = CASE id");
-            let mut sender = String::from(", sender_id = CASE id");
-            let mut last = String::from(", last_message_id = CASE id");
+            // Placeholders in text order, so SQLite gets anonymous `?` (named ones are
+            // looked up by name, quadratic in their number).
+            let mut u = Sql::new("UPDATE enrollments SET current_step = current_step + 1, next_at = CASE id");
+            let eid = |i: usize| qs[i].enrollment_id.map(|e| e.0).unwrap_or_default();
             for &i in &idx {
-                let q = &qs[i];
-                let e = q.enrollment_id.map(|e| e.0).unwrap_or_default();
-                let (a, b) = (u.arg(e), u.arg(q.next_at));
-                next_at.push_str(&format!(" WHEN {a} THEN {b}"));
-                let a = u.arg(e);
-                let st = if q.complete { "'completed'" } else { "state" };
-                state.push_str(&format!(" WHEN {a} THEN {st}"));
-                let (a, b) = (u.arg(e), u.arg(q.message.sender_id.map(|s| s.0)));
-                sender.push_str(&format!(" WHEN {a} THEN COALESCE({b}, sender_id)"));
-                let (a, b) = (u.arg(e), u.arg(ids[i]));
-                last.push_str(&format!(" WHEN {a} THEN {b}"));
+                let (a, b) = (u.arg(eid(i)), u.arg(qs[i].next_at));
+                u.push(&format!(" WHEN {a} THEN {b}"));
             }
-            u.push(&next_at);
-            u.push(" END");
-            u.push(&state);
-            u.push(" ELSE state END");
-            u.push(&sender);
-            u.push(" ELSE sender_id END");
-            u.push(&last);
+            u.push(" END, state = CASE id");
+            for &i in &idx {
+                let a = u.arg(eid(i));
+                let st = if qs[i].complete { "'completed'" } else { "state" };
+                u.push(&format!(" WHEN {a} THEN {st}"));
+            }
+            u.push(" ELSE state END, sender_id = CASE id");
+            for &i in &idx {
+                let (a, b) = (u.arg(eid(i)), u.arg(qs[i].message.sender_id.map(|s| s.0)));
+                u.push(&format!(" WHEN {a} THEN COALESCE({b}, sender_id)"));
+            }
+            u.push(" ELSE sender_id END, last_message_id = CASE id");
+            for &i in &idx {
+                let (a, b) = (u.arg(eid(i)), u.arg(ids[i]));
+                u.push(&format!(" WHEN {a} THEN {b}"));
+            }
             u.push(" ELSE last_message_id END");
             let n = u.arg(now);
             u.push(&format!(", updated_at = {n} WHERE workspace_id = "));
