@@ -230,7 +230,23 @@ async fn two_steps_through_a_real_smtp_server() {
     );
     let d = dispatch::dispatch(&app, Some(later)).await.unwrap();
     assert_eq!(d.sent, 2);
-    assert_eq!(sink.messages(5).len(), 5);
+    let all = sink.messages(5);
+    assert_eq!(all.len(), 5);
+    // Follow-ups thread under the first message of each contact.
+    let follow_ups: Vec<String> = all
+        .iter()
+        .map(|r| String::from_utf8_lossy(r).to_string())
+        .filter(|t| header(t, "Subject") == Some("Re: websites"))
+        .collect();
+    assert_eq!(follow_ups.len(), 2);
+    for t in &follow_ups {
+        let parent = header(t, "In-Reply-To").expect("In-Reply-To on a follow-up");
+        assert!(
+            ids.contains(parent),
+            "{parent} is one of the first messages"
+        );
+        assert_eq!(header(t, "References"), Some(parent));
+    }
     let st = campaigns::status(&app, &ctx, id).await.unwrap();
     assert_eq!(st.messages.get("sent"), Some(&5));
     assert_eq!(
@@ -699,4 +715,35 @@ async fn bad_definitions_are_refused_with_the_field() {
         campaigns::start(&app, &ctx, id).await,
         Err(AppError::Conflict { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_campaign_without_a_zone_uses_the_workspace_zone() {
+    let (app, ctx, _dir) = setup().await;
+    sender(&app, &ctx, "one", "sandbox", None, 100).await;
+    prospector_app::store::workspaces::update(
+        app.db(),
+        ctx.ws,
+        &prospector_app::store::workspaces::WorkspaceUpdate {
+            name: "Acme Agency".into(),
+            time_zone: "Europe/Berlin".into(),
+            default_country: "DE".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let json = r#"{"name":"No zone","senders":["one"],"steps":[{"subject":"Hi","body":"Hello"}]}"#;
+    let d = campaigns::create(&app, &ctx, &spec::parse(json).unwrap())
+        .await
+        .unwrap();
+    let sched: serde_json::Value = serde_json::from_str(&d.campaign.f.schedule).unwrap();
+    assert_eq!(sched["timezone"], "Europe/Berlin");
+    assert_eq!(
+        sched["days"],
+        serde_json::json!(["mon", "tue", "wed", "thu", "fri"])
+    );
+    assert_eq!(
+        (sched["start"].as_str(), sched["end"].as_str()),
+        (Some("09:00"), Some("17:00"))
+    );
 }

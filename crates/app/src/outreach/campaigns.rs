@@ -79,6 +79,13 @@ const MAX_ENROLL: i64 = 1_000_000;
 /// Turn a spec into storable rows, checking templates, variables and sender names.
 async fn build(app: &App, ctx: &WsCtx, spec: &CampaignSpec) -> AppResult<NewCampaign> {
     spec.check_shape()?;
+    let mut spec = spec.clone();
+    if spec.schedule.timezone.trim().is_empty() {
+        spec.schedule.timezone = prospector_store::workspaces::get(app.db(), ctx.ws)
+            .await?
+            .time_zone;
+    }
+    let spec = &spec;
     SendWindow::parse(
         &spec.schedule.timezone,
         &spec

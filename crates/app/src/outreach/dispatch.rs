@@ -505,9 +505,16 @@ fn outgoing(app: &App, s: &Sender, m: &Message) -> Result<OutgoingEmail, SendErr
             url: super::tracking::unsubscribe_url(app, t),
             mailto: None,
         }),
-        extra_headers: vec![(
-            "X-Prospector-Message".into(),
-            format!("{}-{}", m.workspace_id, m.id),
-        )],
+        extra_headers: {
+            let mut h = vec![(
+                "X-Prospector-Message".into(),
+                format!("{}-{}", m.workspace_id, m.id),
+            )];
+            if let Some(parent) = &m.in_reply_to {
+                h.push(("In-Reply-To".into(), parent.clone()));
+                h.push(("References".into(), parent.clone()));
+            }
+            h
+        },
     })
 }

@@ -488,7 +488,11 @@ async fn run_group(
                 body_text: body.text,
                 body_html: Some(body.html),
                 message_id_header: Some(message_id_for(&sender.f.from_email)),
-                in_reply_to: None,
+                // Follow-ups answer the previous message, so mail clients thread them.
+                in_reply_to: (e.current_step > 0)
+                    .then(|| e.last_message_id.and_then(|id| prev.get(&id)))
+                    .flatten()
+                    .and_then(|m| m.message_id_header.clone()),
                 unsubscribe_token: Some(token),
                 pending_approval: campaign.f.approval_required,
                 scheduled_at: at,

@@ -45,7 +45,8 @@ pub struct CampaignSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSpec {
-    /// IANA zone used when the recipient's zone is unknown, e.g. `Europe/Berlin`.
+    /// IANA zone used when the recipient's zone is unknown, e.g. `Europe/Berlin`; left out,
+    /// the workspace's time zone.
     #[serde(default = "default_timezone")]
     pub timezone: String,
     /// `mon` .. `sun`.
@@ -142,8 +143,9 @@ const DAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 fn default_stop_on() -> Vec<String> {
     vec!["reply".into(), "bounce".into(), "unsubscribe".into()]
 }
+/// Empty means "the workspace's time zone" (filled in when the campaign is saved).
 fn default_timezone() -> String {
-    "UTC".into()
+    String::new()
 }
 fn default_days() -> Vec<String> {
     DAYS[..5].iter().map(|d| d.to_string()).collect()
