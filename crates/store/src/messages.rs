@@ -271,6 +271,13 @@ fn links_sql(ws: WorkspaceId, message: i64, links: &[NewLink], now: i64) -> Vec<
         .collect()
 }
 
+/// Whether a statement built for `rows` rows is kept prepared: only the full batch sizes the
+/// outbox uses (claims of 64, inserts of 100, tick batches of 250) repeat; any other size is a
+/// one-off that would crowd the statement cache.
+fn reusable(rows: usize) -> bool {
+    matches!(rows, 64 | 100 | 250)
+}
+
 /// One event per `(workspace, message, detail)`, as multi-row INSERTs.
 fn events_sql(rows: &[(i64, i64, Option<String>)], kind: &str, data: &str, now: i64) -> Vec<Sql> {
     rows.chunks(300)
@@ -422,7 +429,7 @@ pub async fn queue_step_messages(
             u.push(" RETURNING id, campaign_id, contact_id");
             let rows: Vec<(i64, i64, i64)> = bind_args!(
                 sqlx::query_as::<_, (i64, i64, i64)>(&u.text_for(db)), u.args)
-                .persistent(false).fetch_all(&mut *tx).await?;
+                .persistent(reusable(idx.len())).fetch_all(&mut *tx).await?;
             for (e, c, k) in rows {
                 moved.insert(e, (c, k));
             }
@@ -478,9 +485,9 @@ pub async fn queue_step_messages(
                     vec![ws.0.into(), id.into(), status.into(), now.into()],
                 );
             }
-            bind_args!(sqlx::query(&ins.text_for(db)), ins.args).persistent(false)
+            bind_args!(sqlx::query(&ins.text_for(db)), ins.args).persistent(reusable(chunk.len()))
                 .execute(&mut *tx).await?;
-            bind_args!(sqlx::query(&ev.text_for(db)), ev.args).persistent(false)
+            bind_args!(sqlx::query(&ev.text_for(db)), ev.args).persistent(reusable(chunk.len()))
                 .execute(&mut *tx).await?;
         }
         for &(i, _, _, _) in &rows {
@@ -578,7 +585,7 @@ pub async fn claim_for_sending(db: &Db, c: &Claim<'_>) -> Result<Vec<Message>> {
         let ev: Vec<(i64, i64, Option<String>)> = rows.iter()
             .map(|m| (m.workspace_id, m.id, Some(attempt.to_string()))).collect();
         for s in events_sql(&ev, SENDING, "{}", now) {
-            bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(false)
+            bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(reusable(ev.len()))
                 .execute(&mut *tx).await?;
         }
         Ok::<Vec<Message>, StoreError>(rows)
@@ -714,7 +721,7 @@ pub async fn mark_sent_many(
             in_list(&mut u, "id", &ids);
             u.push(" RETURNING id");
             let got: Vec<i64> = bind_args!(sqlx::query_scalar::<_, i64>(&u.text_for(db)), u.args)
-                .persistent(false).fetch_all(&mut *tx).await?;
+                .persistent(reusable(chunk.len())).fetch_all(&mut *tx).await?;
             let got: std::collections::HashSet<i64> = got.into_iter().collect();
             let events: Vec<(i64, i64, Option<String>)> = chunk
                 .iter()
@@ -722,7 +729,7 @@ pub async fn mark_sent_many(
                 .map(|(id, s)| (ws.0, id.0, Some(s.response.clone())))
                 .collect();
             for s in events_sql(&events, SENT, "{}", now) {
-                bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(false)
+                bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(reusable(events.len()))
                     .execute(&mut *tx).await?;
             }
             done.extend(chunk.iter().map(|(id, _)| *id).filter(|id| got.contains(&id.0)));
