@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod fixtures;
 pub mod imports;
+pub mod inbound;
 pub mod jobs;
 pub mod outreach;
 pub mod scans;

@@ -541,3 +541,20 @@ pub async fn totals(db: &Db, ws: WorkspaceId) -> Result<ContactTotals> {
         leads,
     })
 }
+
+/// Make a contact a lead: set `lead_stage` and `lead_source` where they are not set yet (a
+/// lead that already moved on keeps its stage). Returns true when the contact became a lead.
+pub async fn make_lead(
+    db: &Db,
+    ws: WorkspaceId,
+    id: ContactId,
+    stage: &str,
+    source: &str,
+) -> Result<bool> {
+    let n = on_db!(db, p => sqlx::query(
+        "UPDATE contacts SET lead_stage = $3, lead_source = COALESCE(lead_source, $4), \
+         updated_at = $5 WHERE workspace_id = $1 AND id = $2 AND lead_stage IS NULL")
+        .bind(ws.0).bind(id.0).bind(stage).bind(source).bind(now_ms())
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}

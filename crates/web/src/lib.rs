@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod error;
 pub mod export;
 pub mod health;
+pub mod hooks;
 pub mod metrics;
 pub mod pages;
 pub mod public;
@@ -49,6 +50,8 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::layer))
         // Reached from emails: no session, no CSRF token, no cookie set.
         .merge(public::router())
+        // Provider webhooks: verified by signature or URL token, never by cookie.
+        .merge(hooks::router())
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
         // One limit for every body (uploads included): the layer above, not axum's 2 MB default.

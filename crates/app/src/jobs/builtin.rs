@@ -14,6 +14,7 @@ pub(super) fn register(r: &mut Registry) {
     r.add(crate::scans::JOB_KIND, crate::scans::job);
     r.add(crate::scoring::RESCORE_JOB, crate::scoring::job);
     crate::outreach::register(r);
+    crate::inbound::register(r);
 }
 
 /// Delete expired sessions, old login attempts and finished jobs older than 14 days.

@@ -32,6 +32,7 @@ impl Scheduler {
             }]
             .into_iter()
             .chain(crate::outreach::schedules())
+            .chain(crate::inbound::schedules())
             .collect(),
         }
     }

@@ -36,6 +36,29 @@ pub enum SenderCmd {
         #[arg(long, default_value = "prospector")]
         selector: String,
     },
+    /// Set the IMAP mailbox where the sender's replies and bounces arrive
+    /// (`imaps://user:pass@host[:port]/INBOX`); it is polled every minute.
+    Imap {
+        /// Sender name.
+        name: String,
+        #[arg(long)]
+        workspace: String,
+        #[arg(long, env = "PROSPECTOR_IMAP_URL", hide_env_values = true)]
+        imap_url: String,
+    },
+    /// Poll every mailbox now and print what was read (JSON lines).
+    Poll,
+    /// Create (or rotate) the workspace's webhook endpoint for sendgrid, resend or inbound
+    /// (raw MIME); prints the path to give the provider.
+    Webhook {
+        /// sendgrid, resend or inbound.
+        provider: String,
+        #[arg(long)]
+        workspace: String,
+        /// SendGrid's verification key or Resend's signing secret.
+        #[arg(long, env = "PROSPECTOR_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -214,6 +237,43 @@ pub async fn sender(config: Config, cmd: SenderCmd) -> Result<ExitCode> {
                 .await
                 .map_err(app_err)?;
             println!("{} TXT \"{}\"", r.name, r.value);
+        }
+        SenderCmd::Imap {
+            name,
+            workspace,
+            imap_url,
+        } => {
+            let ctx = workspaces::cli_context(&app, &workspace).await?;
+            let m =
+                prospector_app::inbound::mailboxes::set_for_sender(&app, &ctx, &name, &imap_url)
+                    .await
+                    .map_err(app_err)?;
+            println!("{}", m.id);
+            eprintln!("mailbox {} set for sender \"{name}\"", m.display);
+        }
+        SenderCmd::Webhook {
+            provider,
+            workspace,
+            secret,
+        } => {
+            let ctx = workspaces::cli_context(&app, &workspace).await?;
+            let e = prospector_app::inbound::webhooks::set_endpoint(
+                &app,
+                &ctx,
+                &provider,
+                secret.as_deref(),
+            )
+            .await
+            .map_err(app_err)?;
+            println!("{}", e.path);
+        }
+        SenderCmd::Poll => {
+            let reports = prospector_app::inbound::mailboxes::poll_all(&app)
+                .await
+                .map_err(app_err)?;
+            for r in reports {
+                println!("{}", serde_json::to_string(&r)?);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

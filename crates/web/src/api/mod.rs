@@ -99,6 +99,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(senders::pause))
         .routes(routes!(senders::resume))
         .routes(routes!(senders::dkim))
+        .routes(routes!(senders::mailbox, senders::set_mailbox))
         .routes(routes!(templates::list, templates::create))
         .routes(routes!(templates::preview))
         .routes(routes!(

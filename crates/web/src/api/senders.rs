@@ -8,6 +8,7 @@ use crate::error::{ApiError, ErrorBody};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use prospector_app::inbound::mailboxes::{self, MailboxOut};
 use prospector_app::outreach::senders::{self as uc, DkimRecord, SenderInput, SenderOut};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -141,4 +142,45 @@ pub async fn dkim(
 ) -> Result<(StatusCode, Json<DkimRecord>), ApiError> {
     let r = uc::generate_dkim(&s.app, &api.ctx, id, p.selector.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// The IMAP mailbox to set for a sender.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxInput {
+    /// `imaps://user:pass@host[:port]/INBOX` (`imap://` with `?tls=starttls|none`).
+    pub imap_url: String,
+}
+
+/// A sender's IMAP mailbox, `null` when none is set.
+#[derive(Serialize, ToSchema)]
+pub struct SenderMailbox {
+    pub mailbox: Option<MailboxOut>,
+}
+
+#[utoipa::path(get, path = "/api/v1/senders/{sender_id}/mailbox", tag = "senders",
+    params(("sender_id" = i64, Path)),
+    responses((status = 200, body = SenderMailbox), (status = 404, body = ErrorBody)))]
+pub async fn mailbox(
+    State(s): State<crate::AppState>,
+    api: Api,
+    Path(id): Path<i64>,
+) -> Result<Json<SenderMailbox>, ApiError> {
+    let m = mailboxes::of_sender(&s.app, &api.ctx, id).await?;
+    Ok(Json(SenderMailbox {
+        mailbox: m.as_ref().map(MailboxOut::from),
+    }))
+}
+
+#[utoipa::path(put, path = "/api/v1/senders/{sender_id}/mailbox", tag = "senders",
+    params(("sender_id" = i64, Path)), request_body = MailboxInput,
+    responses((status = 200, body = MailboxOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_mailbox(
+    State(s): State<crate::AppState>,
+    api: Api<Manage>,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<MailboxInput>,
+) -> Result<Json<MailboxOut>, ApiError> {
+    let m = mailboxes::set_for_sender_id(&s.app, &api.ctx, id, &input.imap_url).await?;
+    Ok(Json(MailboxOut::from(&m)))
 }

@@ -7,6 +7,7 @@ mod campaigns;
 mod companies;
 mod contacts;
 mod imports;
+mod leads;
 mod messages;
 mod scans;
 mod scores;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{slug}/{section}", get(sections::section))
         .merge(records())
         .merge(campaigns::router())
+        .merge(leads::router())
         .route("/w/{slug}/settings", get(settings::to_profile))
         .route(
             "/w/{slug}/settings/profile",

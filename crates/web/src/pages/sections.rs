@@ -77,26 +77,6 @@ const PLANNED: &str =
 
 const EMPTY: &[Section] = &[
     Section {
-        key: "leads",
-        title: "Leads",
-        headline: "No leads yet",
-        body: "A contact becomes a lead when they reply, or when they come in from an ad or a web form.",
-        will_hold: &[
-            "Leads split by source: outreach, Meta, Google, web form, manual, referral",
-            "A pipeline: new, contacted, qualified, meeting, proposal, won, lost",
-        ],
-    },
-    Section {
-        key: "conversations",
-        title: "Conversations",
-        headline: "No conversations yet",
-        body: "Every reply across email, WhatsApp and SMS lands here as one thread per contact.",
-        will_hold: &[
-            "A unified inbox across channels",
-            "Answer from the dashboard",
-        ],
-    },
-    Section {
         key: "campaigns",
         title: "Campaigns",
         headline: "No campaigns yet",

@@ -24,6 +24,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/w/{slug}/senders/{id}/resume", post(resume))
         .route("/w/{slug}/senders/{id}/dkim", post(dkim))
         .route("/w/{slug}/senders/{id}/delete", post(delete))
+        .route("/w/{slug}/senders/{id}/mailbox", post(set_mailbox))
 }
 
 /// The sender form's values, as typed.
@@ -147,6 +148,8 @@ struct SenderPage {
     err_msg: String,
     kinds: &'static [&'static str],
     editing: bool,
+    /// The IMAP mailbox where replies and bounces are read, with its last error.
+    mailbox: Option<prospector_app::inbound::mailboxes::MailboxOut>,
 }
 
 impl Times for SendersPage {}
@@ -246,6 +249,10 @@ pub async fn show(
     let id = id_of(&id)?;
     let out = uc::get(&s.app, &p.ctx, id).await?;
     let shell = flash(Shell::for_page(&s.app, &p, "campaigns").await?, &n);
+    let mailbox = prospector_app::inbound::mailboxes::of_sender(&s.app, &p.ctx, id)
+        .await?
+        .as_ref()
+        .map(prospector_app::inbound::mailboxes::MailboxOut::from);
     Ok(render(&SenderPage {
         shell,
         tab: TAB_SENDERS,
@@ -255,6 +262,7 @@ pub async fn show(
         err_msg: String::new(),
         kinds: KINDS,
         editing: true,
+        mailbox,
     }))
 }
 
@@ -278,6 +286,10 @@ pub async fn update(
         Err(e) => match form_error(&e) {
             Some((field, msg, status)) => {
                 let shell = Shell::for_page(&s.app, &p, "campaigns").await?;
+                let mailbox = prospector_app::inbound::mailboxes::of_sender(&s.app, &p.ctx, id)
+                    .await?
+                    .as_ref()
+                    .map(prospector_app::inbound::mailboxes::MailboxOut::from);
                 let page = SenderPage {
                     shell,
                     tab: TAB_SENDERS,
@@ -287,6 +299,7 @@ pub async fn update(
                     err_msg: msg,
                     kinds: KINDS,
                     editing: true,
+                    mailbox,
                 };
                 Ok(render_status(status, &page))
             }
@@ -407,5 +420,35 @@ pub async fn delete(
             &format!("/w/{}/senders/{id}", p.ctx.slug),
             e,
         )),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MailboxForm {
+    imap_url: String,
+}
+
+/// Set the IMAP mailbox where the sender's replies and bounces are read.
+pub async fn set_mailbox(
+    State(s): State<AppState>,
+    p: Page<Manage>,
+    Path((_, id)): Path<(String, String)>,
+    Form(f): Form<MailboxForm>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let path = format!("/w/{}/senders/{id}", p.ctx.slug);
+    uc::get(&s.app, &p.ctx, id).await?;
+    match prospector_app::inbound::mailboxes::set_for_sender_id(&s.app, &p.ctx, id, &f.imap_url)
+        .await
+    {
+        Ok(m) => Ok(back_to(
+            &path,
+            Some(&format!(
+                "Mailbox {} set: replies and bounces are read every minute.",
+                m.display
+            )),
+        )),
+        Err(e) => Ok(super::contacts::redirect_error(&path, e)),
     }
 }
