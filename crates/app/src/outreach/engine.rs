@@ -179,6 +179,9 @@ async fn plan_of(app: &App, ws: WorkspaceId, id: i64) -> AppResult<Plan> {
 pub async fn tick(app: &App, now: i64) -> AppResult<TickReport> {
     let mut report = TickReport::default();
     let started = std::time::Instant::now();
+    // Per workspace and sender: messages planned today and the latest planned time, counted
+    // once per tick and kept up to date as batches are queued.
+    let mut planned: Planned = HashMap::new();
     loop {
         let due = enrollments::due(app.db(), now, BATCH).await?;
         if due.is_empty() {
@@ -199,7 +202,7 @@ pub async fn tick(app: &App, now: i64) -> AppResult<TickReport> {
         for ((ws, campaign), list) in groups {
             let ws = WorkspaceId(ws);
             match plan_of(app, ws, campaign).await {
-                Ok(plan) => run_group(app, ws, &plan, list, now, &mut report).await?,
+                Ok(plan) => run_group(app, ws, &plan, list, now, &mut report, &mut planned).await?,
                 Err(e) => {
                     // A campaign that cannot be planned is paused with the reason, so it
                     // does not block the others and a person sees why.
@@ -236,21 +239,36 @@ pub async fn tick(app: &App, now: i64) -> AppResult<TickReport> {
     Ok(report)
 }
 
+/// Workspace id → sender id → (messages planned today, latest planned time).
+type Planned = HashMap<i64, HashMap<i64, (i64, i64)>>;
+
 /// Senders of a campaign with what they may still send today and their next free slot.
 struct Senders {
     list: Vec<Sender>,
     budget: SenderBudget,
     next_slot: Vec<i64>,
+    /// The latest time planned for each sender in this batch.
+    last_at: Vec<Option<i64>>,
 }
 
-async fn senders_of(app: &App, ws: WorkspaceId, plan: &Plan, now: i64) -> AppResult<Senders> {
-    let from = day_start(now);
-    let planned: HashMap<i64, (i64, i64)> =
-        messages::planned_by_sender(app.db(), ws, from, from + DAY_MS)
-            .await?
-            .into_iter()
-            .map(|(s, n, max)| (s, (n, max)))
-            .collect();
+async fn senders_of(
+    app: &App,
+    ws: WorkspaceId,
+    plan: &Plan,
+    now: i64,
+    cache: &mut Planned,
+) -> AppResult<Senders> {
+    if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(ws.0) {
+        let from = day_start(now);
+        let counted: HashMap<i64, (i64, i64)> =
+            messages::planned_by_sender(app.db(), ws, from, from + DAY_MS)
+                .await?
+                .into_iter()
+                .map(|(s, n, max)| (s, (n, max)))
+                .collect();
+        slot.insert(counted);
+    }
+    let planned = cache.get(&ws.0).cloned().unwrap_or_default();
     let list: Vec<Sender> = plan.detail.senders.clone();
     let gap_s = u64::try_from(plan.detail.campaign.f.min_gap_seconds.max(0)).unwrap_or(0);
     let mut states = Vec::new();
@@ -273,10 +291,12 @@ async fn senders_of(app: &App, ws: WorkspaceId, plan: &Plan, now: i64) -> AppRes
         };
         next_slot.push(after_last.max(now));
     }
+    let n = list.len();
     Ok(Senders {
         list,
         budget: SenderBudget::new(states),
         next_slot,
+        last_at: vec![None; n],
     })
 }
 
@@ -287,6 +307,7 @@ async fn run_group(
     list: Vec<Enrollment>,
     now: i64,
     report: &mut TickReport,
+    cache: &mut Planned,
 ) -> AppResult<()> {
     let db = app.db();
     let steps = &plan.detail.steps;
@@ -299,7 +320,7 @@ async fn run_group(
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
-    let mut senders = senders_of(app, ws, plan, now).await?;
+    let mut senders = senders_of(app, ws, plan, now, cache).await?;
     let day_end = day_start(now) + DAY_MS;
     let gap_s = u64::try_from(plan.detail.campaign.f.min_gap_seconds.max(0)).unwrap_or(0);
     let campaign = &plan.detail.campaign;
@@ -434,6 +455,7 @@ async fn run_group(
             continue;
         }
         let sender = &senders.list[si];
+        senders.last_at[si] = Some(senders.last_at[si].map_or(at, |l| l.max(at)));
         senders.next_slot[si] =
             at + i64::try_from(next_gap_ms(gap_s, seed(&[e.id, at]))).unwrap_or(0);
         let s = seed(&[e.id, step.id]);
@@ -513,6 +535,17 @@ async fn run_group(
                 None => senders.budget.release(*si),
             }
         }
+    }
+    let counts = cache.entry(ws.0).or_default();
+    for (i, s) in senders.list.iter().enumerate() {
+        let n = senders
+            .budget
+            .senders()
+            .get(i)
+            .map_or(0, |st| i64::from(st.sent_today));
+        let prev = counts.get(&s.id).map_or(0, |c| c.1);
+        let max = senders.last_at[i].map_or(prev, |l| l.max(prev));
+        counts.insert(s.id, (n, max));
     }
     Ok(())
 }
