@@ -2,8 +2,12 @@
 //! leads and conversations and stop the sequence; bounces, out-of-office notes and complaints
 //! have their effects; bad input is stored as `other`; duplicates are no-ops; the store's
 //! inbound tables are tenant-scoped; and mailboxes polled from a real dovecot (see
-//! `imap_dovecot/`) are read once, across restarts.
+//! `crates/channels/tests/imap_dovecot`) are read once, across restarts.
 
+// The throwaway dovecot instance and its helpers are the channels tests' own, used here as is.
+#[path = "../../channels/tests/common/mod.rs"]
+mod common;
+#[path = "../../channels/tests/imap_dovecot/mod.rs"]
 mod imap_dovecot;
 
 use prospector_app::contacts::{self, ContactInput};
