@@ -332,33 +332,14 @@ pub async fn queue_step_message(
     ws: WorkspaceId,
     q: &QueueStep,
 ) -> Result<Option<Message>> {
-    let Some(enrollment) = q.enrollment_id else {
-        return Ok(None);
-    };
-    let now = now_ms();
-    let m = &q.message;
-    crate::in_tx!(db, tx => {
-        // The conditional update comes first: it takes the row (PostgreSQL) or the database
-        // (SQLite) for writing, so a concurrent tick waits here and then finds it moved.
-        let moved: Option<(i64, i64)> = sqlx::query_as(
-            "UPDATE enrollments SET current_step = current_step + 1, next_at = $4, \
-             state = CASE WHEN $5 THEN 'completed' ELSE state END, \
-             sender_id = COALESCE($6, sender_id), updated_at = $7 \
-             WHERE workspace_id = $1 AND id = $2 AND state = 'active' AND current_step = $3 \
-             RETURNING campaign_id, contact_id")
-            .bind(ws.0).bind(enrollment.0).bind(q.expected_step).bind(q.next_at)
-            .bind(q.complete).bind(m.sender_id.map(|s| s.0)).bind(now)
-            .fetch_optional(&mut *tx).await?;
-        let Some((campaign, contact)) = moved else {
-            return Ok(None);
-        };
-        let id = insert_message!(db, tx, ws, m, Some(campaign), Some(enrollment.0), Some(contact), now);
-        sqlx::query("UPDATE enrollments SET last_message_id = $3 WHERE workspace_id = $1 AND id = $2")
-            .bind(ws.0).bind(enrollment.0).bind(id).execute(&mut *tx).await?;
-        let msg: Message = sqlx::query_as(&format!("SELECT {COLS} FROM messages WHERE id = $1"))
-            .bind(id).fetch_one(&mut *tx).await?;
-        Ok::<Option<Message>, StoreError>(Some(msg))
-    })
+    match queue_step_messages(db, ws, std::slice::from_ref(q))
+        .await?
+        .pop()
+        .flatten()
+    {
+        Some(id) => Ok(Some(get(db, ws, MessageId(id)).await?)),
+        None => Ok(None),
+    }
 }
 
 /// [`queue_step_message`] for many enrollments in one transaction (a tick's batch), with
