@@ -16,7 +16,7 @@ WORK=$(mktemp -d /tmp/prospector-bench-send.XXXXXX)
 SINK_PID=""
 cleanup() {
   [[ -n "$SINK_PID" ]] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
-  rm -rf "$WORK"
+  [[ -n "${KEEP:-}" ]] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 is_root() { [[ "$(id -u)" = 0 ]]; }

@@ -147,6 +147,11 @@ async fn two_steps_through_a_real_smtp_server() {
             header(&text, "From"),
             Some("\"Sam from Acme\" <sam@agency.example>")
         );
+        // The person's name goes with the address.
+        let to = header(&text, "To").unwrap();
+        if to.contains("ana@bakery.example") {
+            assert_eq!(to.replace('"', ""), "Ana <ana@bakery.example>");
+        }
         let unsub = header(&text, "List-Unsubscribe").unwrap();
         assert!(
             unsub.starts_with("<https://prospector.example/u/"),

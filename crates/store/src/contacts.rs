@@ -558,3 +558,38 @@ pub async fn make_lead(
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
+
+/// The person's name of each contact that has one (full name, else first + last), for the
+/// display name of a `To:` header. Contacts without a name are left out.
+pub async fn person_names(
+    db: &Db,
+    ws: WorkspaceId,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let mut s = crate::query::Sql::new("");
+        s.push_args(
+            "SELECT id, full_name, first_name, last_name FROM contacts WHERE workspace_id = ?",
+            vec![ws.0.into()],
+        );
+        crate::query::in_list(&mut s, "id", chunk);
+        type Row = (i64, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Row> = on_db!(db, p => crate::bind_args!(
+            sqlx::query_as::<_, Row>(&s.text_for(db)), s.args).persistent(false).fetch_all(p).await)?;
+        for (id, full, first, last) in rows {
+            let name = full.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
+                [first, last]
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| !p.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+            if !name.trim().is_empty() {
+                out.insert(id, name.trim().to_string());
+            }
+        }
+    }
+    Ok(out)
+}

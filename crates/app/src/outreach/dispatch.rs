@@ -66,9 +66,82 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
     // Messages each sender handed over today before the current batch: counted once per run,
     // then kept up to date here, so a long run does not count the day's messages every batch.
     let before: std::sync::Mutex<HashMap<i64, i64>> = Default::default();
+    // A few lanes claim and send concurrently, so one lane's database work (claiming,
+    // recording outcomes) overlaps another's time on the wire instead of idling the
+    // connections between batches. Claims never overlap (each is one atomic UPDATE).
+    let claiming = tokio::sync::Mutex::new(());
+    let lanes = (0..LANES).map(|_| lane(app, clock, started, &before, &claiming));
+    let mut more = false;
+    for lane in futures::future::join_all(lanes).await {
+        let (g, timed_out) = lane?;
+        more |= timed_out;
+        r.sent += g.sent;
+        r.retried += g.retried;
+        r.failed += g.failed;
+        r.uncertain += g.uncertain;
+        r.cancelled += g.cancelled;
+    }
+    if more {
+        // More may be due; the next round continues at once.
+        kick(app).await?;
+    }
+    if r.sent + r.failed + r.uncertain + r.retried > 0 {
+        tracing::info!(
+            sent = r.sent,
+            retried = r.retried,
+            failed = r.failed,
+            uncertain = r.uncertain,
+            cancelled = r.cancelled,
+            "outbox round"
+        );
+    }
+    Ok(r)
+}
+
+/// Count, for each sender first seen in this round, what it handed over today before this
+/// batch. Runs right after the claim and before the next lane may claim: no earlier batch of
+/// the round holds that sender's messages, so the count is exact however the lanes overlap.
+async fn count_senders(
+    app: &App,
+    claimed: &[Message],
+    now: i64,
+    before: &std::sync::Mutex<HashMap<i64, i64>>,
+) -> AppResult<()> {
+    let mut in_batch: HashMap<(i64, i64), i64> = HashMap::new();
+    for m in claimed {
+        if let Some(s) = m.sender_id {
+            *in_batch.entry((m.workspace_id, s)).or_default() += 1;
+        }
+    }
+    for ((ws, sender), n) in in_batch {
+        if lock(before).contains_key(&sender) {
+            continue;
+        }
+        let since =
+            sender_store::sent_since(app.db(), WorkspaceId(ws), SenderId(sender), day_start(now))
+                .await?;
+        lock(before).insert(sender, since - n);
+    }
+    Ok(())
+}
+
+/// Concurrent claim-and-send loops of one dispatch round.
+const LANES: usize = 3;
+
+/// One lane: claim a batch, send it, record it, until nothing is due or the round's time is
+/// up (then `true`).
+async fn lane(
+    app: &App,
+    clock: Option<i64>,
+    started: std::time::Instant,
+    before: &std::sync::Mutex<HashMap<i64, i64>>,
+    claiming: &tokio::sync::Mutex<()>,
+) -> AppResult<(DispatchReport, bool)> {
+    let mut r = DispatchReport::default();
     loop {
         let now = clock.unwrap_or_else(now_ms);
         let attempt = format!("a{}", crate::crypto::random_token(9));
+        let turn = claiming.lock().await;
         let claimed = messages::claim_for_sending(
             app.db(),
             &Claim {
@@ -81,8 +154,10 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
         )
         .await?;
         if claimed.is_empty() {
-            break;
+            return Ok((r, false));
         }
+        count_senders(app, &claimed, now, before).await?;
+        drop(turn);
         let mut by_sender: HashMap<(i64, i64), Vec<Message>> = HashMap::new();
         for m in claimed {
             by_sender
@@ -92,7 +167,6 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
         }
         let groups = by_sender.into_iter().map(|((ws, sid), list)| {
             let attempt = attempt.clone();
-            let before = &before;
             async move {
                 send_group(app, WorkspaceId(ws), sid, list, &attempt, clock, before).await
             }
@@ -110,22 +184,9 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
             r.cancelled += g.cancelled;
         }
         if started.elapsed() > ROUND_BUDGET {
-            // More may be due; the next round continues at once.
-            kick(app).await?;
-            break;
+            return Ok((r, true));
         }
     }
-    if r.sent + r.failed + r.uncertain + r.retried > 0 {
-        tracing::info!(
-            sent = r.sent,
-            retried = r.retried,
-            failed = r.failed,
-            uncertain = r.uncertain,
-            cancelled = r.cancelled,
-            "outbox round"
-        );
-    }
-    Ok(r)
 }
 
 enum Outcome {
@@ -167,26 +228,32 @@ async fn send_group(
     // Second suppression check, just before sending.
     let addresses: Vec<String> = list.iter().map(|m| m.to_address.clone()).collect();
     let blocked = super::suppression::blocked_addresses(app, ws, &addresses).await?;
-    // The daily limit, once more: what was sent today besides this batch.
-    let cached = before
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&sender_id)
-        .copied();
-    let earlier = match cached {
-        Some(n) => n,
-        None => {
-            sender_store::sent_since(db, ws, SenderId(sender_id), day_start(now)).await?
-                - list.len() as i64
-        }
-    };
-    let mut room = limit_today(&sender, now) - earlier;
+    // The daily limit, once more: what was sent today besides this batch (counted by the
+    // lane that claimed it, see [`count_senders`]). Lanes share the count, so reading the
+    // room and taking it happen under one lock.
     let mut to_send = Vec::new();
-    for m in list {
-        if let Some(why) = blocked.get(&m.to_address.to_lowercase()) {
-            messages::mark_cancelled(db, ws, MessageId(m.id), attempt, why, now).await?;
+    let mut over = Vec::new();
+    {
+        let mut counts = lock(before);
+        let taken = counts.entry(sender_id).or_insert(0);
+        let mut room = limit_today(&sender, now) - *taken;
+        for m in list {
+            if let Some(why) = blocked.get(&m.to_address.to_lowercase()) {
+                over.push((m, Some(why.clone())));
+            } else if room <= 0 && m.campaign_id.is_some() {
+                over.push((m, None));
+            } else {
+                room -= 1;
+                to_send.push(m);
+            }
+        }
+        *taken += to_send.len() as i64;
+    }
+    for (m, blocked_by) in over {
+        if let Some(why) = blocked_by {
+            messages::mark_cancelled(db, ws, MessageId(m.id), attempt, &why, now).await?;
             r.cancelled += 1;
-        } else if room <= 0 && m.campaign_id.is_some() {
+        } else {
             let tomorrow = day_start(now) + 86_400_000;
             messages::mark_retry(
                 db,
@@ -199,16 +266,8 @@ async fn send_group(
             )
             .await?;
             r.retried += 1;
-        } else {
-            room -= 1;
-            to_send.push(m);
         }
     }
-    *before
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(sender_id)
-        .or_insert(earlier) += to_send.len() as i64;
     if to_send.is_empty() {
         return Ok(r);
     }
@@ -225,6 +284,14 @@ async fn send_group(
             return Ok(r);
         }
     };
+    // The person's name for the `To:` header; a lookup failure only costs the name.
+    let contact_ids: Vec<i64> = to_send.iter().filter_map(|m| m.contact_id).collect();
+    let names = prospector_store::contacts::person_names(db, ws, &contact_ids)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "recipient names not loaded");
+            HashMap::new()
+        });
     let parallel = match &transport {
         prospector_channels::email::EmailTransport::Smtp { sender, .. } => {
             sender.config().max_connections.max(1)
@@ -235,7 +302,8 @@ async fn send_group(
     // the few in flight `sending` (later `uncertain`), not the whole batch.
     let results: Vec<AppResult<Recorded>> = futures::stream::iter(to_send.into_iter().map(|m| {
         let t = transport.clone();
-        let email = outgoing(app, &sender, &m);
+        let to_name = m.contact_id.and_then(|c| names.get(&c)).cloned();
+        let email = outgoing(app, &sender, &m, to_name);
         let sender = &sender;
         async move {
             let out = match email {
@@ -333,6 +401,10 @@ async fn send_group(
         sender_store::record_success(db, ws, SenderId(sender.id), at).await?;
     }
     Ok(r)
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// How one message ended, for the round's counts and the sender's health.
@@ -484,7 +556,12 @@ async fn pause(app: &App, ws: WorkspaceId, s: &Sender, why: &str) -> AppResult<(
 }
 
 /// The email a stored message becomes.
-fn outgoing(app: &App, s: &Sender, m: &Message) -> Result<OutgoingEmail, SendError> {
+fn outgoing(
+    app: &App,
+    s: &Sender,
+    m: &Message,
+    to_name: Option<String>,
+) -> Result<OutgoingEmail, SendError> {
     let message_id = m
         .message_id_header
         .clone()
@@ -495,7 +572,7 @@ fn outgoing(app: &App, s: &Sender, m: &Message) -> Result<OutgoingEmail, SendErr
         from_name: s.f.from_name.clone().unwrap_or_else(|| s.f.name.clone()),
         from_email: s.f.from_email.clone(),
         reply_to: s.f.reply_to.clone(),
-        to_name: None,
+        to_name,
         to_email: m.to_address.clone(),
         subject: m.subject.clone().unwrap_or_default(),
         text: m.body_text.clone(),

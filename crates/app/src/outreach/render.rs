@@ -5,7 +5,7 @@
 use crate::{App, AppError, AppResult};
 use prospector_core::template::{self, Context, Escaping, KnownVariables, Template, text_to_html};
 use prospector_store::WorkspaceId;
-use prospector_store::companies::{self, Company, CompanyFilter, CompanySort};
+use prospector_store::companies::Company;
 use prospector_store::contacts::{self, Contact, ContactFilter, ContactSort};
 use prospector_store::senders::Sender;
 use std::collections::HashMap;
@@ -179,16 +179,6 @@ impl Contexts {
             .collect();
         company_ids.sort_unstable();
         company_ids.dedup();
-        for chunk in company_ids.chunks(500) {
-            let f = CompanyFilter {
-                ids: Some(chunk.to_vec()),
-                ..Default::default()
-            };
-            let limit = i64::try_from(chunk.len()).unwrap_or(500);
-            for c in companies::list(db, ws, &f, CompanySort::Newest, None, limit).await? {
-                out.companies.insert(c.id, c);
-            }
-        }
         if !company_ids.is_empty() {
             for k in crate::scoring::known_many(app, ws, &company_ids).await? {
                 let mut pairs: Vec<(String, String)> = Vec::new();
@@ -212,6 +202,8 @@ impl Contexts {
                 bf.tech = k.tech.clone();
                 out.fallback_lines
                     .insert(k.company.id, prospector_ai::fallback::opening_line(&bf));
+                // The scoring facts come with the company itself: no second load.
+                out.companies.insert(k.company.id, k.company);
             }
             for (company, a) in
                 prospector_store::scores::latest_analyses(db, ws, &company_ids).await?
