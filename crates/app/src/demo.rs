@@ -100,7 +100,7 @@ pub async fn seed_outreach(app: &App, ctx: &WsCtx) -> AppResult<()> {
         }
         Err(e) => return Err(e.into()),
     }
-    let existing = campaigns::list(app, ctx, None, None, 200).await?;
+    let existing = campaigns::list(app, ctx, None, None, None, 200).await?;
     if existing.iter().any(|c| c.campaign.f.name == DEMO_CAMPAIGN) {
         return Ok(());
     }

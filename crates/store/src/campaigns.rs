@@ -368,16 +368,23 @@ pub async fn list(
     db: &Db,
     ws: WorkspaceId,
     state: Option<&str>,
+    search: Option<&str>,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<CampaignSummary>> {
+    let pattern = search
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", crate::query::like_escape(&q.to_lowercase())))
+        .unwrap_or_default();
     let sql = format!(
         "SELECT {COLS} FROM outreach_campaigns WHERE workspace_id = $1 AND id < $2 \
-         AND ($3 = '' OR state = $3) ORDER BY id DESC LIMIT $4"
+         AND ($3 = '' OR state = $3) AND ($5 = '' OR LOWER(name) LIKE $5 ESCAPE '\\') \
+         ORDER BY id DESC LIMIT $4"
     );
     let rows = on_db!(db, p => sqlx::query_as::<_, Campaign>(&sql).bind(ws.0)
         .bind(before.unwrap_or(i64::MAX)).bind(state.unwrap_or("")).bind(limit.clamp(1, 200))
-        .fetch_all(p).await)?;
+        .bind(&pattern).fetch_all(p).await)?;
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
     let messages = grouped_counts(db, ws, "messages", "status", &ids).await?;
     let enrollments = grouped_counts(db, ws, "enrollments", "state", &ids).await?;

@@ -547,7 +547,7 @@ async fn campaigns_are_written_whole_and_change_state_conditionally() {
     );
 
     // A sender (or template) of another workspace fails the whole insert.
-    let before = campaigns::list(db, ws, None, None, 100)
+    let before = campaigns::list(db, ws, None, None, None, 100)
         .await
         .unwrap()
         .len();
@@ -563,7 +563,7 @@ async fn campaigns_are_written_whole_and_change_state_conditionally() {
         Err(StoreError::NotFound)
     ));
     assert_eq!(
-        campaigns::list(db, ws, None, None, 100)
+        campaigns::list(db, ws, None, None, None, 100)
             .await
             .unwrap()
             .len(),
@@ -704,7 +704,7 @@ async fn campaigns_are_written_whole_and_change_state_conditionally() {
         campaigns::get(db, ws, draft.campaign.cid()).await,
         Err(StoreError::NotFound)
     ));
-    let listed = campaigns::list(db, ws, Some("active"), None, 10)
+    let listed = campaigns::list(db, ws, Some("active"), None, None, 10)
         .await
         .unwrap();
     assert_eq!(listed.len(), 1);
@@ -783,7 +783,7 @@ async fn another_workspace_cannot_read_or_change_by_id() {
         Err(StoreError::NotFound)
     ));
     assert!(
-        campaigns::list(db, intruder, None, None, 10)
+        campaigns::list(db, intruder, None, None, None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -1837,8 +1837,21 @@ async fn engagement_tokens_links_and_stats() {
     assert_eq!((b.n.sent, b.n.clicked, b.n.bounced), (1, 1, 1));
     assert_eq!(a.step_id, Some(f.campaign.steps[0].id));
 
-    let listed = campaigns::list(db, f.ws, None, None, 10).await.unwrap();
+    let listed = campaigns::list(db, f.ws, None, None, None, 10)
+        .await
+        .unwrap();
     assert_eq!(listed[0].messages.get("sent"), Some(&3));
+    // Name search happens in the database, case-insensitively, with LIKE wildcards literal.
+    let found = campaigns::list(db, f.ws, None, Some("sPRi"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    for miss in ["autumn", "%", "_pring"] {
+        let none = campaigns::list(db, f.ws, None, Some(miss), None, 10)
+            .await
+            .unwrap();
+        assert!(none.is_empty(), "{miss}");
+    }
     assert_eq!(listed[0].enrollments.get("active"), Some(&3));
     t.finish().await;
 }

@@ -237,10 +237,11 @@ pub async fn list(
     app: &App,
     ctx: &WsCtx,
     state: Option<&str>,
+    search: Option<&str>,
     before: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<CampaignSummary>> {
-    Ok(store::list(app.db(), ctx.ws, state, before, limit).await?)
+    Ok(store::list(app.db(), ctx.ws, state, search, before, limit).await?)
 }
 
 /// The campaign page: definition, counts and per-step/variant stats.

@@ -225,6 +225,8 @@ impl From<Campaign> for CampaignState {
 pub struct CampaignFilter {
     /// draft, active, paused, stopped or completed.
     pub state: Option<String>,
+    /// Part of the campaign's name (case-insensitive).
+    pub q: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", params(CampaignFilter, Cursor),
@@ -237,7 +239,8 @@ pub async fn list(
 ) -> Result<Json<Page<CampaignSummaryOut>>, ApiError> {
     let limit = p.limit.unwrap_or(50).clamp(1, 200);
     let state = f.state.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let rows = uc::list(&s.app, &api.ctx, state, p.before, limit).await?;
+    let search = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let rows = uc::list(&s.app, &api.ctx, state, search, p.before, limit).await?;
     let next_before = if rows.len() as i64 == limit {
         rows.last().map(|c| c.campaign.id)
     } else {

@@ -169,8 +169,6 @@ struct CampaignsPage {
     rows: Vec<CampaignRow>,
     next: String,
     first: String,
-    /// The search looked at the newest campaigns only.
-    capped: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -233,7 +231,9 @@ pub async fn list(
         .before
         .as_deref()
         .and_then(|b| b.trim().parse::<i64>().ok());
-    let empty = uc::list(&s.app, &p.ctx, None, None, 1).await?.is_empty();
+    let empty = uc::list(&s.app, &p.ctx, None, None, None, 1)
+        .await?
+        .is_empty();
     let has_senders = !prospector_app::outreach::senders::list(&s.app, &p.ctx)
         .await?
         .is_empty();
@@ -245,23 +245,11 @@ pub async fn list(
         pairs.push(("state", st.clone()));
     }
     let base = format!("/w/{}/campaigns", p.ctx.slug);
-    let (summaries, next, capped) = if term.is_empty() {
-        let rows = uc::list(&s.app, &p.ctx, state.as_deref(), before, PAGE_SIZE).await?;
-        let next = (rows.len() as i64 == PAGE_SIZE)
-            .then(|| rows.last().map(|r| r.campaign.id))
-            .flatten();
-        (rows, next, false)
-    } else {
-        // Names are searched among the newest campaigns (a workspace has tens, not thousands).
-        let rows = uc::list(&s.app, &p.ctx, state.as_deref(), None, 200).await?;
-        let capped = rows.len() == 200;
-        let needle = term.to_lowercase();
-        let rows = rows
-            .into_iter()
-            .filter(|r| r.campaign.f.name.to_lowercase().contains(&needle))
-            .collect();
-        (rows, None, capped)
-    };
+    let search = Some(term.as_str()).filter(|t| !t.is_empty());
+    let summaries = uc::list(&s.app, &p.ctx, state.as_deref(), search, before, PAGE_SIZE).await?;
+    let next = (summaries.len() as i64 == PAGE_SIZE)
+        .then(|| summaries.last().map(|r| r.campaign.id))
+        .flatten();
     let mut rows = Vec::with_capacity(summaries.len());
     for c in summaries {
         rows.push(row_of(&s.app, &p.ctx, c).await?);
@@ -290,7 +278,6 @@ pub async fn list(
         rows,
         next,
         first,
-        capped,
     }))
 }
 
