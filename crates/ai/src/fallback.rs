@@ -48,27 +48,33 @@ const PROPER: &[&str] = &[
     "Vietnamese",
 ];
 
-/// The category as it reads mid-sentence: "Dentist" becomes "dentist", "Italian restaurant"
-/// keeps its capital, "IT services" keeps its acronym.
+/// The category as it reads mid-sentence: "Dentist" becomes "dentist", "Law Firm" becomes
+/// "law firm", "Italian restaurant" keeps its capital, "IT services" keeps its acronym.
 fn category(f: &BusinessFacts) -> Option<String> {
     let c = f
         .category
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty())?;
-    let first = c.split_whitespace().next().unwrap_or(c);
-    let acronym = first
-        .chars()
-        .filter(|ch| ch.is_alphabetic())
-        .all(char::is_uppercase);
-    if PROPER.contains(&first) || acronym {
-        return Some(c.to_owned());
+    let words: Vec<String> = c.split_whitespace().map(mid_sentence).collect();
+    Some(words.join(" "))
+}
+
+/// One word of a category mid-sentence: a title-cased common word is lowered; proper
+/// adjectives ("Italian"), acronyms ("IT", "HVAC") and mixed case ("McDonald's") stay.
+fn mid_sentence(word: &str) -> String {
+    let letters: Vec<char> = word.chars().filter(|ch| ch.is_alphabetic()).collect();
+    let acronym = letters.len() > 1 && letters.iter().all(|ch| ch.is_uppercase());
+    let title = letters.first().is_some_and(|ch| ch.is_uppercase())
+        && letters.iter().skip(1).all(|ch| ch.is_lowercase());
+    if PROPER.contains(&word) || acronym || !title {
+        return word.to_owned();
     }
-    let mut chars = c.chars();
-    Some(match chars.next() {
+    let mut chars = word.chars();
+    match chars.next() {
         Some(ch) => ch.to_lowercase().chain(chars).collect(),
         None => String::new(),
-    })
+    }
 }
 
 fn city(f: &BusinessFacts) -> Option<&str> {
@@ -428,5 +434,22 @@ mod tests {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(join_and(&v(&["a"])), "a");
         assert_eq!(join_and(&v(&["a", "b", "c"])), "a, b and c");
+    }
+
+    #[test]
+    fn categories_read_mid_sentence() {
+        let of = |c: &str| {
+            category(&BusinessFacts {
+                category: Some(c.into()),
+                ..Default::default()
+            })
+            .unwrap_or_default()
+        };
+        assert_eq!(of("Law Firm"), "law firm");
+        assert_eq!(of("Dentist"), "dentist");
+        assert_eq!(of("Italian Restaurant"), "Italian restaurant");
+        assert_eq!(of("IT services"), "IT services");
+        assert_eq!(of("HVAC Contractor"), "HVAC contractor");
+        assert_eq!(of("McDonald's franchise"), "McDonald's franchise");
     }
 }
