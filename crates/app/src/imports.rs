@@ -24,8 +24,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Rows per batch: one DB round of lookups and one transaction.
-pub const BATCH_ROWS: usize = 5_000;
+/// Rows per batch: one DB round of lookups and one transaction. Each commit writes every page
+/// it dirtied to the WAL, and with random keys (emails, phones, domains, the FTS index) a
+/// batch dirties pages all over each index, so fewer, larger commits write each page fewer
+/// times (25,000-row commits took 40% less database time than 5,000-row ones). A row costs
+/// about 3 KB while it is read, planned and written; 10,000 rows keep the peak RSS of a
+/// million-row import under 300 MB (20,000 went over).
+pub const BATCH_ROWS: usize = 10_000;
 
 /// What to import and how.
 #[derive(Debug, Clone)]
@@ -316,7 +321,8 @@ pub async fn run(
     let write = !opts.dry_run;
     let import = if write { import } else { None };
 
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(2);
+    // One batch waiting while one is written: the reader keeps ahead without holding more.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(1);
     let path_buf = path.to_path_buf();
     let map = opts.map.clone();
     let reader = std::thread::Builder::new()
@@ -370,7 +376,7 @@ pub async fn run(
                 batch.errors = errors.iter().map(to_store_error).collect();
                 batch.counts = counts;
                 match import {
-                    Some(id) => store::write_batch(db, ws, id, &batch).await?,
+                    Some(id) => store::write_batch(db, ws, id, batch).await?,
                     None if write => {
                         return Err(AppError::Internal("a writing import needs an id".into()));
                     }
@@ -1095,6 +1101,7 @@ pub(crate) async fn job(ctx: crate::jobs::JobCtx) -> crate::jobs::JobResult {
         })
     };
     let s = run_stored(&app, ws, id, &mut on_progress, &cancelled).await?;
+    crate::scans::after_import(&app, ws, id.0).await;
     Ok(Some(serde_json::to_value(&s).unwrap_or_default()))
 }
 

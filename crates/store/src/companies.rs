@@ -94,28 +94,33 @@ pub const FIELD_COLS: &[&str] = &[
 
 /// The values of `f` in [`FIELD_COLS`] order.
 pub fn field_args(f: &CompanyFields) -> Vec<crate::query::Arg> {
+    into_field_args(f.clone())
+}
+
+/// The values of `f` in [`FIELD_COLS`] order, moved rather than copied (bulk imports).
+pub fn into_field_args(f: CompanyFields) -> Vec<crate::query::Arg> {
     use crate::query::Arg;
     vec![
-        Arg::from(&f.name),
-        Arg::from(&f.name_key),
-        Arg::from(&f.domain),
-        Arg::from(&f.website),
-        Arg::from(&f.phone),
-        Arg::from(&f.category),
-        Arg::from(&f.address),
-        Arg::from(&f.city),
-        Arg::from(&f.region),
-        Arg::from(&f.postal_code),
-        Arg::from(&f.country),
+        Arg::OptText(f.name),
+        Arg::OptText(f.name_key),
+        Arg::OptText(f.domain),
+        Arg::OptText(f.website),
+        Arg::OptText(f.phone),
+        Arg::OptText(f.category),
+        Arg::OptText(f.address),
+        Arg::OptText(f.city),
+        Arg::OptText(f.region),
+        Arg::OptText(f.postal_code),
+        Arg::OptText(f.country),
         Arg::OptF64(f.latitude),
         Arg::OptF64(f.longitude),
         Arg::OptF64(f.rating),
         Arg::OptI64(f.review_count),
-        Arg::Text(f.source.clone()),
-        Arg::from(&f.source_id),
-        Arg::Text(f.custom.clone()),
-        Arg::from(&f.notes),
-        Arg::Text(f.search_text.clone()),
+        Arg::Text(f.source),
+        Arg::OptText(f.source_id),
+        Arg::Text(f.custom),
+        Arg::OptText(f.notes),
+        Arg::Text(f.search_text),
     ]
 }
 

@@ -55,6 +55,7 @@ impl PhoneE164 {
     /// Parses `raw` (international or national notation) using `default_country` for numbers
     /// written without a country code.
     pub fn parse(raw: &str, default_country: Option<CountryCode>) -> Result<PhoneE164, PhoneError> {
+        ensure_regex_cache();
         let cleaned = pre_clean(raw)?;
         let id = default_country.and_then(|c| c.as_str().parse::<Id>().ok());
         if id.is_none() && !cleaned.starts_with('+') {
@@ -75,25 +76,30 @@ impl PhoneE164 {
                 PhoneError::TooLong(default_country.map(|c| c.to_string()))
             }
         })?;
-        let code = number.code().value();
-        let meta = number.metadata(&DATABASE).or_else(|| {
-            // Numbers matching no region pattern (e.g. US 555 numbers) still have a calling
-            // code; judge their length against that code's main region.
-            DATABASE
-                .by_code(&code)
-                .and_then(|all| {
-                    all.into_iter()
-                        .find(|m| m.is_main_country_for_code())
-                        .or(None)
-                })
-                .or_else(|| {
-                    DATABASE
-                        .by_code(&code)
-                        .and_then(|all| all.into_iter().next())
-                })
-        });
-        let region = meta.map(|m| m.id().to_string());
-        if !number.is_valid() {
+        // Validity is the expensive part (it finds the number's region among all regions
+        // sharing its calling code, then matches every number-type pattern): ask once, and
+        // look the metadata up only for numbers that are not valid.
+        let valid = number.is_valid();
+        let mut region: Option<String> = None;
+        if !valid {
+            let code = number.code().value();
+            let meta = number.metadata(&DATABASE).or_else(|| {
+                // Numbers matching no region pattern (e.g. US 555 numbers) still have a
+                // calling code; judge their length against that code's main region.
+                DATABASE
+                    .by_code(&code)
+                    .and_then(|all| {
+                        all.into_iter()
+                            .find(|m| m.is_main_country_for_code())
+                            .or(None)
+                    })
+                    .or_else(|| {
+                        DATABASE
+                            .by_code(&code)
+                            .and_then(|all| all.into_iter().next())
+                    })
+            });
+            region = meta.map(|m| m.id().to_string());
             let Some(meta) = meta else {
                 return Err(PhoneError::InvalidCountryCode);
             };
@@ -117,7 +123,7 @@ impl PhoneE164 {
         let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
         // A number accepted only on length must read back the same from its E.164 form, so
         // that parsing is idempotent whatever the default country was.
-        if !number.is_valid() && default_country.is_some() {
+        if !valid && default_country.is_some() {
             let again = PhoneE164::parse(&e164, None)?;
             if again.e164 != e164 {
                 return Err(PhoneError::InvalidLength(region));
@@ -152,6 +158,26 @@ impl PhoneE164 {
     pub fn into_string(self) -> String {
         self.e164
     }
+}
+
+/// Regexes libphonenumber's metadata may keep compiled at once. The crate's default of 100 is
+/// less than one import of numbers from a handful of countries touches (national prefixes,
+/// leading digits, formats and the per-type patterns of each region), so the LRU kept
+/// evicting and recompiling them: most of a parse went into regex compilation and lazy-DFA
+/// rebuilds. All regions' patterns number a few thousand; only the ones in use get compiled.
+const REGEX_CACHE_CAPACITY: usize = 4096;
+
+fn ensure_regex_cache() {
+    static SIZED: std::sync::Once = std::sync::Once::new();
+    SIZED.call_once(|| {
+        let cache = DATABASE.cache();
+        // A poisoned lock only means another thread panicked mid-lookup; the cache is still
+        // a valid LRU, so size it anyway.
+        let mut guard = cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = regex_cache::RegexCache::new(REGEX_CACHE_CAPACITY);
+    });
 }
 
 /// Union of the possible national-number lengths of every number type of a region (the
