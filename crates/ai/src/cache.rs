@@ -88,14 +88,19 @@ pub struct CallEstimate {
 }
 
 /// What one HTTP exchange actually consumed, reported after every successful answer
-/// (including ones whose output then failed validation: those tokens were paid for).
+/// (including ones whose output then failed validation: those tokens were paid for), and
+/// once per answer served from the cache (`cached: true`, zero tokens and cost) so the
+/// accounting shows what the cache saved.
 #[derive(Debug, Clone)]
 pub struct UsageRecord {
     pub provider: ProviderKind,
     pub model: String,
+    /// The request's name (`business_analysis`, `opening_line`...).
+    pub feature: String,
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cost_micros: i64,
+    pub cached: bool,
 }
 
 /// Spending gate. `check` runs before every request that would cost money (the first call

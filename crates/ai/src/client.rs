@@ -423,14 +423,16 @@ impl HttpLlmClient {
         })
     }
 
-    async fn record(&self, usage: Usage) {
+    async fn record(&self, feature: &str, usage: Usage) {
         if let Some(budget) = &self.budget {
             let record = UsageRecord {
                 provider: self.config.kind,
                 model: self.config.model.clone(),
+                feature: feature.to_owned(),
                 input_tokens: usage.input_tokens,
                 output_tokens: usage.output_tokens,
                 cost_micros: usage.cost_micros,
+                cached: usage.cached,
             };
             budget.record(&record).await;
         }
@@ -454,12 +456,14 @@ impl HttpLlmClient {
             && schema::validate(&req.schema, &value).is_ok()
         {
             info!(provider = self.config.kind.as_str(), model = %self.config.model, request = %req.name, cached = true, "AI call served from cache");
+            let usage = Usage {
+                cached: true,
+                ..Usage::default()
+            };
+            self.record(&req.name, usage).await;
             return Ok(JsonResponse {
                 value,
-                usage: Usage {
-                    cached: true,
-                    ..Usage::default()
-                },
+                usage,
                 provider: self.config.kind,
                 model: self.config.model.clone(),
                 repaired: false,
@@ -475,7 +479,7 @@ impl HttpLlmClient {
             self.check_budget(&system, &messages, req.max_tokens)
                 .await?;
             let ex = self.exchange(&req, &system, &messages).await?;
-            self.record(ex.usage).await;
+            self.record(&req.name, ex.usage).await;
             usage.add(ex.usage);
             info!(
                 provider = self.config.kind.as_str(),

@@ -151,3 +151,128 @@ impl ProviderConfig {
         }
     }
 }
+
+/// Prices per model: the built-in list of well-known public list prices, overridden and
+/// extended by configuration (`PROSPECTOR_AI_PRICES`). A model matches the longest entry
+/// that is a prefix of its name, so `gpt-4o-mini-2024-07-18` finds `gpt-4o-mini`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PriceTable {
+    entries: Vec<(String, Price)>,
+}
+
+/// List prices in USD per million tokens (input, output) when this table was written; an
+/// operator whose contract differs sets `PROSPECTOR_AI_PRICES`.
+const BUILT_IN: &[(&str, f64, f64)] = &[
+    ("gpt-4o-mini", 0.15, 0.60),
+    ("gpt-4o", 2.50, 10.00),
+    ("gpt-4.1-nano", 0.10, 0.40),
+    ("gpt-4.1-mini", 0.40, 1.60),
+    ("gpt-4.1", 2.00, 8.00),
+    ("claude-3-5-haiku", 0.80, 4.00),
+    ("claude-3-5-sonnet", 3.00, 15.00),
+    ("claude-3-7-sonnet", 3.00, 15.00),
+    ("claude-sonnet-4", 3.00, 15.00),
+    ("claude-haiku-4", 1.00, 5.00),
+];
+
+fn micros(usd_per_mtok: f64) -> i64 {
+    (usd_per_mtok * 1_000_000.0).round() as i64
+}
+
+impl PriceTable {
+    /// The built-in list only.
+    pub fn built_in() -> Self {
+        PriceTable {
+            entries: BUILT_IN
+                .iter()
+                .map(|(m, i, o)| {
+                    (
+                        (*m).to_owned(),
+                        Price {
+                            input_micros_per_mtok: micros(*i),
+                            output_micros_per_mtok: micros(*o),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The built-in list with `spec` on top: `model=INPUT/OUTPUT` entries separated by `,` or
+    /// `;`, prices in currency units per million tokens (`gpt-4o-mini=0.15/0.60`).
+    pub fn with_overrides(spec: &str) -> Result<Self, String> {
+        let mut t = PriceTable::built_in();
+        for entry in spec
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let (model, prices) = entry
+                .split_once('=')
+                .ok_or_else(|| format!("'{entry}': expected model=INPUT/OUTPUT"))?;
+            let (i, o) = prices
+                .split_once('/')
+                .ok_or_else(|| format!("'{entry}': expected model=INPUT/OUTPUT"))?;
+            let num = |v: &str| -> Result<f64, String> {
+                v.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x >= 0.0 && *x < 1_000_000.0)
+                    .ok_or_else(|| format!("'{entry}': '{}' is not a price", v.trim()))
+            };
+            let model = model.trim();
+            if model.is_empty() {
+                return Err(format!("'{entry}': the model name is empty"));
+            }
+            let price = Price {
+                input_micros_per_mtok: micros(num(i)?),
+                output_micros_per_mtok: micros(num(o)?),
+            };
+            t.entries.retain(|(m, _)| m != model);
+            t.entries.push((model.to_owned(), price));
+        }
+        Ok(t)
+    }
+
+    /// The price of `model`, `None` when no entry matches.
+    pub fn lookup(&self, model: &str) -> Option<Price> {
+        self.entries
+            .iter()
+            .filter(|(m, _)| model.starts_with(m.as_str()))
+            .max_by_key(|(m, _)| m.len())
+            .map(|(_, p)| *p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longest_prefix_wins_and_overrides_replace() -> Result<(), String> {
+        let t = PriceTable::built_in();
+        assert_eq!(
+            t.lookup("gpt-4o-mini-2024-07-18"),
+            Some(Price {
+                input_micros_per_mtok: 150_000,
+                output_micros_per_mtok: 600_000
+            })
+        );
+        assert_eq!(
+            t.lookup("gpt-4o-2024-08-06")
+                .map(|p| p.input_micros_per_mtok),
+            Some(2_500_000)
+        );
+        assert_eq!(t.lookup("llama3.1:8b"), None);
+        let t = PriceTable::with_overrides("gpt-4o-mini=0.2/0.8; llama3=0/0")?;
+        assert_eq!(
+            t.lookup("gpt-4o-mini").map(|p| p.output_micros_per_mtok),
+            Some(800_000)
+        );
+        assert_eq!(t.lookup("llama3.1:8b"), Some(Price::default()));
+        assert!(PriceTable::with_overrides("gpt=abc/1").is_err());
+        assert!(PriceTable::with_overrides("gpt").is_err());
+        assert!(PriceTable::with_overrides("=1/1").is_err());
+        Ok(())
+    }
+}

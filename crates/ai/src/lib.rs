@@ -25,6 +25,6 @@ pub use cache::{
     BoxFuture, Budget, Cache, CallEstimate, FixedBudget, MemoryCache, UsageRecord, cache_key,
 };
 pub use client::{ANTHROPIC_VERSION, HttpLlmClient, JsonRequest, JsonResponse, LlmClient, Usage};
-pub use config::{JsonMode, Price, ProviderConfig, ProviderKind, Secret};
+pub use config::{JsonMode, Price, PriceTable, ProviderConfig, ProviderKind, Secret};
 pub use error::AiError;
 pub use facts::BusinessFacts;

@@ -689,6 +689,118 @@ async fn analysis_through_a_provider() -> anyhow::Result<()> {
     Ok(())
 }
 
+#[tokio::test]
+async fn malformed_json_envelope_is_a_clear_error() -> anyhow::Result<()> {
+    for kind in KINDS {
+        let broken = Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: r#"{"id": "x", "choices": [{"message": {"content": "#.into(),
+            delay: Duration::ZERO,
+        };
+        // A 2xx envelope that is JSON but not the documented shape.
+        let wrong_shape = reply(200, json!({"id": "x", "object": "unexpected"}));
+        let (stand, base) = start(kind, vec![broken, wrong_shape]).await?;
+        let client = HttpLlmClient::new(config(kind, &base))?;
+        let err = client.complete_json(request()).await.err();
+        assert!(
+            matches!(&err, Some(AiError::BadResponse(m)) if m.contains("not JSON")),
+            "{kind:?}: {err:?}"
+        );
+        assert_eq!(stand.calls(), 1, "a malformed 2xx answer is not retried");
+        let err = client.complete_json(request()).await.err();
+        assert!(matches!(err, Some(AiError::BadResponse(_))), "{err:?}");
+        stand.assert_clean();
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn non_json_server_error_is_retried_and_reported() -> anyhow::Result<()> {
+    for kind in KINDS {
+        let html = Reply {
+            status: 502,
+            headers: Vec::new(),
+            body: "<html><body>Bad gateway</body></html>".into(),
+            delay: Duration::ZERO,
+        };
+        let (stand, base) = start(kind, vec![html.clone(), html.clone(), html]).await?;
+        let client = HttpLlmClient::new(config(kind, &base))?;
+        let err = client.complete_json(request()).await.err();
+        match err {
+            Some(
+                e @ AiError::Server {
+                    status: 502,
+                    attempts: 3,
+                    ..
+                },
+            ) => {
+                assert!(e.to_string().contains("Bad gateway"), "{e}");
+            }
+            other => panic!("{kind:?}: expected Server 502, got {other:?}"),
+        }
+        assert_eq!(stand.calls(), 3);
+        stand.assert_clean();
+    }
+    Ok(())
+}
+
+/// Records every usage report, as the app's `api_usage` does.
+#[derive(Default)]
+struct Recorder {
+    rows: Mutex<Vec<prospector_ai::UsageRecord>>,
+}
+
+impl prospector_ai::Budget for Recorder {
+    fn check<'a>(
+        &'a self,
+        _call: &'a prospector_ai::CallEstimate,
+    ) -> prospector_ai::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn record<'a>(
+        &'a self,
+        usage: &'a prospector_ai::UsageRecord,
+    ) -> prospector_ai::BoxFuture<'a, ()> {
+        if let Ok(mut r) = self.rows.lock() {
+            r.push(usage.clone());
+        }
+        Box::pin(async {})
+    }
+}
+
+#[tokio::test]
+async fn usage_is_reported_for_calls_repairs_and_cache_hits() -> anyhow::Result<()> {
+    let kind = ProviderKind::OpenAiCompatible;
+    let (stand, base) = start(
+        kind,
+        vec![ok(kind, "not json", 100, 10), ok(kind, GOOD, 120, 12)],
+    )
+    .await?;
+    let rec = Arc::new(Recorder::default());
+    let client = HttpLlmClient::new(config(kind, &base))?
+        .with_cache(Arc::new(MemoryCache::new()))
+        .with_budget(rec.clone());
+    client.complete_json(request()).await?;
+    client.complete_json(request()).await?;
+    assert_eq!(stand.calls(), 2);
+    let rows = rec.rows.lock().map(|r| r.clone()).unwrap_or_default();
+    let seen: Vec<(u64, bool, &str)> = rows
+        .iter()
+        .map(|r| (r.input_tokens, r.cached, r.feature.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (100, false, "test_summary"),
+            (120, false, "test_summary"),
+            (0, true, "test_summary")
+        ]
+    );
+    assert_eq!(rows[2].cost_micros, 0);
+    Ok(())
+}
+
 #[test]
 fn secret_debug_prints_nothing() {
     let cfg = ProviderConfig::openai("gpt-test", Secret::new("sk-very-secret"));

@@ -62,6 +62,11 @@ pub struct Config {
     pub ai_model: Option<String>,
     /// AI provider API key (never printed).
     pub ai_api_key: Option<Secret>,
+    /// `openai_compatible` or `anthropic`; unset guesses from the base URL and model name.
+    pub ai_provider: Option<String>,
+    /// Per-model prices on top of the built-in list (`model=IN/OUT,...`, currency units per
+    /// million tokens), for the cost accounting and monthly budgets.
+    pub ai_prices: prospector_ai::PriceTable,
     /// Which file the settings came from, if any (shown by `prospector config`).
     pub config_file: Option<PathBuf>,
 }
@@ -92,6 +97,8 @@ struct FileConfig {
     scan_allow_private: Option<bool>,
     ai_base_url: Option<String>,
     ai_model: Option<String>,
+    ai_provider: Option<String>,
+    ai_prices: Option<String>,
 }
 
 /// Environment variables we read; anything else starting with `PROSPECTOR_` is a typo.
@@ -120,6 +127,8 @@ pub const KNOWN_ENV: &[&str] = &[
     "PROSPECTOR_AI_BASE_URL",
     "PROSPECTOR_AI_MODEL",
     "PROSPECTOR_AI_API_KEY",
+    "PROSPECTOR_AI_PROVIDER",
+    "PROSPECTOR_AI_PRICES",
     // Used by the test suite and scripts, not by the server.
     "PROSPECTOR_TEST_PG_URL",
     "PROSPECTOR_TEST_BACKEND",
@@ -302,6 +311,13 @@ impl Config {
             ai_base_url: get("PROSPECTOR_AI_BASE_URL").or(file.ai_base_url),
             ai_model: get("PROSPECTOR_AI_MODEL").or(file.ai_model),
             ai_api_key: get("PROSPECTOR_AI_API_KEY").map(Secret),
+            ai_provider: get("PROSPECTOR_AI_PROVIDER").or(file.ai_provider),
+            ai_prices: prospector_ai::PriceTable::with_overrides(
+                &get("PROSPECTOR_AI_PRICES")
+                    .or(file.ai_prices)
+                    .unwrap_or_default(),
+            )
+            .map_err(|m| AppError::invalid("ai_prices", format!("PROSPECTOR_AI_PRICES: {m}")))?,
             data_dir,
             config_file,
         })

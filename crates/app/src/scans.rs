@@ -207,7 +207,7 @@ pub(crate) async fn job(ctx: JobCtx) -> JobResult {
         ..ScanOptions::default()
     };
     let result = match Scanner::new(opts) {
-        Ok(s) => s.scan(&scan.url).await,
+        Ok(s) => scan_reporting_pages(&ctx, &s, &scan.url).await,
         Err(e) => Err(e),
     };
     let report = match result {
@@ -260,12 +260,94 @@ pub(crate) async fn job(ctx: JobCtx) -> JobResult {
         Some(json!({"scan_id": scan.id, "facts": facts.len(), "website_score": score})),
     )
     .await?;
+    let promoted = if settings_of(&app, ws).await?.auto_promote {
+        auto_promote(&app, ws, scan.id).await?
+    } else {
+        Vec::new()
+    };
     crate::scoring::rescore_company(&app, ws, CompanyId(scan.company_id)).await?;
-    ctx.progress(1, 1).await?;
+    ctx.progress(pages.max(1), pages.max(1)).await?;
     Ok(Some(json!({
         "scan_id": scan.id, "state": "done", "pages": pages, "website_score": score,
         "facts": facts.len(), "emails": emails, "phones": phones,
+        "contacts_created": promoted.len(),
     })))
+}
+
+/// Runs the scan while forwarding each page read to the job's progress (`done` of `total`
+/// pages), so the company page can show "page 2 of 5" as it happens.
+async fn scan_reporting_pages(
+    ctx: &JobCtx,
+    scanner: &Scanner,
+    url: &str,
+) -> Result<ScanReport, prospector_scan::ScanError> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<prospector_scan::PageProgress>();
+    let report = move |p: prospector_scan::PageProgress| {
+        let _ = tx.send(p);
+    };
+    let scan = scanner.scan_with_progress(url, Some(&report));
+    tokio::pin!(scan);
+    loop {
+        tokio::select! {
+            r = &mut scan => return r,
+            Some(p) = rx.recv() => {
+                tracing::debug!(job_id = ctx.id().0, done = p.done, total = p.total, url = %p.url, "scan page read");
+                // Progress is for display; a failed write must not fail the scan.
+                if let Err(e) = ctx.progress(i64::from(p.done), i64::from(p.total.max(1))).await {
+                    tracing::warn!(job_id = ctx.id().0, error = %e, "cannot store scan progress");
+                }
+            }
+        }
+    }
+}
+
+/// A context acting for the system in `ws` (automatic follow-ups of jobs).
+async fn system_ctx(app: &App, ws: WorkspaceId) -> AppResult<WsCtx> {
+    let w = prospector_store::workspaces::get(app.db(), ws).await?;
+    Ok(WsCtx {
+        ws,
+        slug: w.slug,
+        name: w.name,
+        role: prospector_core::role::Role::Owner,
+        actor: Actor::system(),
+    })
+}
+
+/// Lowest confidence a found email or phone needs to become a contact automatically (the
+/// one-click promotion on the company page has no threshold: the user decides there).
+const AUTO_PROMOTE_CONFIDENCE: f64 = 0.7;
+
+/// Turn the emails and phones a scan found into contacts (the workspace's "automatically"
+/// setting). Returns the contacts created; existing ones are left as they are.
+async fn auto_promote(app: &App, ws: WorkspaceId, scan_id: i64) -> AppResult<Vec<i64>> {
+    let ctx = system_ctx(app, ws).await?;
+    let mut created = Vec::new();
+    for f in store::facts_of_scan(app.db(), ws, scan_id).await? {
+        if !matches!(f.kind.as_str(), "email" | "phone") || f.confidence < AUTO_PROMOTE_CONFIDENCE {
+            continue;
+        }
+        match promote_fact(app, &ctx, f.id).await {
+            Ok(p) if p.created => created.push(p.contact.id),
+            Ok(_) => {}
+            // One unusable value (an address the contact rules reject) must not stop the rest.
+            Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
+                tracing::info!(workspace_id = ws.0, fact_id = f.id, error = %e, "found value not promoted");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !created.is_empty() {
+        tracing::info!(
+            workspace_id = ws.0,
+            scan_id,
+            created = created.len(),
+            "contacts created from a scan"
+        );
+        if settings_of(app, ws).await?.auto_verify_after_import {
+            enqueue_verify(app, ws, VerifyTarget::Contacts(created.clone()), false).await?;
+        }
+    }
+    Ok(created)
 }
 
 fn new_fact(
@@ -469,7 +551,30 @@ pub async fn verify_contact_email(
     offline: bool,
 ) -> AppResult<Fact> {
     ctx.require(Permission::Write)?;
-    let c = contacts::get(app.db(), ctx.ws, id).await?;
+    let f = verify_one(app, ctx.ws, id, offline, &ctx.actor.label).await?;
+    crate::audit::record(
+        app,
+        &ctx.actor,
+        Some(ctx.ws),
+        "contact.email_verified",
+        "contact",
+        id.0,
+        None,
+        Some(json!({"fact_id": f.id, "status": f.value})),
+    )
+    .await?;
+    Ok(f)
+}
+
+/// Verify one contact's address and append the result (fact and timeline entry).
+async fn verify_one(
+    app: &App,
+    ws: WorkspaceId,
+    id: ContactId,
+    offline: bool,
+    actor_label: &str,
+) -> AppResult<Fact> {
+    let c = contacts::get(app.db(), ws, id).await?;
     let Some(email) = c.f.email.clone() else {
         return Err(AppError::invalid(
             "email",
@@ -487,7 +592,7 @@ pub async fn verify_contact_email(
         .unwrap_or_else(|| "unknown".into());
     let f = store::insert_contact_fact(
         app.db(),
-        ctx.ws,
+        ws,
         id,
         c.f.company_id,
         &new_fact(
@@ -506,26 +611,286 @@ pub async fn verify_contact_email(
     };
     timeline::record(
         app.db(),
-        ctx.ws,
+        ws,
         Subject::Contact(id.0),
         "contact.email_verified",
         &format!("Email verified: {status}{reasons}"),
         &json!({"fact_id": f.id, "status": status}).to_string(),
-        &ctx.actor.label,
+        actor_label,
     )
     .await?;
+    Ok(f)
+}
+
+// ---------------------------------------------------------------------------------------
+// Workspace settings and the follow-ups of imports
+
+/// The job kind that verifies many contacts' emails.
+pub const VERIFY_JOB: &str = "contacts.verify";
+/// The job kind that queues the scans and verifications following an import.
+pub const AFTER_IMPORT_JOB: &str = "imports.follow_up";
+
+/// What the workspace wants done automatically (`workspaces.settings` → `scanning`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ScanSettings {
+    /// Scan the websites of the companies an import created, once it finishes.
+    pub auto_scan_after_import: bool,
+    /// Verify the emails of the contacts an import created (and of contacts created from a
+    /// scan automatically).
+    pub auto_verify_after_import: bool,
+    /// Turn found emails and phones into contacts as soon as a scan finds them.
+    pub auto_promote: bool,
+}
+
+/// The workspace's scan settings (all off until changed).
+pub async fn settings_of(app: &App, ws: WorkspaceId) -> AppResult<ScanSettings> {
+    let v = prospector_store::settings::get_section(app.db(), ws, "scanning").await?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default())
+}
+
+/// The workspace's scan settings, for members.
+pub async fn scan_settings(app: &App, ctx: &WsCtx) -> AppResult<ScanSettings> {
+    settings_of(app, ctx.ws).await
+}
+
+/// Change the scan settings (owners and admins), audited.
+pub async fn update_scan_settings(
+    app: &App,
+    ctx: &WsCtx,
+    s: ScanSettings,
+) -> AppResult<ScanSettings> {
+    ctx.require(Permission::Manage)?;
+    let value = serde_json::to_value(s).map_err(|e| AppError::Internal(e.to_string()))?;
+    let before =
+        prospector_store::settings::set_section(app.db(), ctx.ws, "scanning", Some(value.clone()))
+            .await?;
     crate::audit::record(
         app,
         &ctx.actor,
         Some(ctx.ws),
-        "contact.email_verified",
-        "contact",
-        id.0,
-        None,
-        Some(json!({"fact_id": f.id, "status": status})),
+        "scanning.settings_updated",
+        "workspace",
+        ctx.ws.0,
+        before,
+        Some(value),
     )
     .await?;
-    Ok(f)
+    Ok(s)
+}
+
+/// Called once an import's job has finished: when the workspace wants scans or
+/// verifications after imports, queue the follow-up job that does it. Never fails the
+/// import: problems are logged.
+pub async fn after_import(app: &App, ws: WorkspaceId, import_id: i64) {
+    let r: AppResult<Option<prospector_core::ids::JobId>> = async {
+        let s = settings_of(app, ws).await?;
+        if !(s.auto_scan_after_import || s.auto_verify_after_import) {
+            return Ok(None);
+        }
+        let mut job = prospector_store::jobs::NewJob::new(
+            AFTER_IMPORT_JOB,
+            json!({"workspace_id": ws.0, "import_id": import_id}).to_string(),
+        );
+        job.workspace_id = Some(ws);
+        job.unique_key = Some(format!("{AFTER_IMPORT_JOB}:{}:{import_id}", ws.0));
+        job.max_attempts = 3;
+        crate::jobs::enqueue(app, job).await
+    }
+    .await;
+    match r {
+        Ok(Some(job)) => {
+            tracing::info!(
+                workspace_id = ws.0,
+                import_id,
+                job_id = job.0,
+                "import follow-up queued"
+            )
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(workspace_id = ws.0, import_id, error = %e, "cannot queue the import follow-up")
+        }
+    }
+}
+
+/// The follow-up job of an import: queue a scan of every company it created that has a
+/// website, and one verification job over the contacts it created with an email address.
+pub(crate) async fn after_import_job(ctx: JobCtx) -> JobResult {
+    #[derive(Deserialize)]
+    struct P {
+        workspace_id: i64,
+        import_id: i64,
+    }
+    let p: P = ctx.payload()?;
+    let ws = WorkspaceId(p.workspace_id);
+    let app = ctx.app.clone();
+    let s = settings_of(&app, ws).await?;
+    let (mut queued, mut already) = (0u64, 0u64);
+    if s.auto_scan_after_import {
+        let mut after = 0;
+        loop {
+            let batch =
+                store::import_companies_with_website(app.db(), ws, p.import_id, after, 500).await?;
+            let Some(last) = batch.last().map(|b| b.0) else {
+                break;
+            };
+            for (id, website) in &batch {
+                let (_, created) = queue(&app, ws, CompanyId(*id), website).await?;
+                if created {
+                    queued += 1;
+                } else {
+                    already += 1;
+                }
+            }
+            after = last;
+            ctx.progress(i64::try_from(queued + already).unwrap_or(i64::MAX), 0)
+                .await?;
+        }
+    }
+    let verify_job = if s.auto_verify_after_import {
+        enqueue_verify(&app, ws, VerifyTarget::Import(p.import_id), false).await?
+    } else {
+        None
+    };
+    tracing::info!(workspace_id = ws.0, import_id = p.import_id, scans_queued = queued, verify_job = ?verify_job.map(|j| j.0), "import follow-up done");
+    Ok(Some(json!({
+        "scans_queued": queued, "scans_already_queued": already,
+        "verify_job_id": verify_job.map(|j| j.0),
+    })))
+}
+
+/// Which contacts a verification job covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum VerifyTarget {
+    Contacts(Vec<i64>),
+    Import(i64),
+}
+
+async fn enqueue_verify(
+    app: &App,
+    ws: WorkspaceId,
+    target: VerifyTarget,
+    offline: bool,
+) -> AppResult<Option<prospector_core::ids::JobId>> {
+    let mut job = prospector_store::jobs::NewJob::new(
+        VERIFY_JOB,
+        json!({"workspace_id": ws.0, "target": target, "offline": offline}).to_string(),
+    );
+    job.workspace_id = Some(ws);
+    job.max_attempts = 3;
+    crate::jobs::enqueue(app, job).await
+}
+
+/// What a bulk verification request did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct VerifyQueued {
+    /// The verification job (`GET /api/v1/jobs/{id}` for its progress).
+    pub job_id: Option<i64>,
+    /// Contacts selected.
+    pub selected: u64,
+}
+
+/// Queue a verification of the selected contacts' emails (ids or a table query), as one job
+/// with progress. Contacts without an email are skipped by the job.
+pub async fn verify_contacts(
+    app: &App,
+    ctx: &WsCtx,
+    sel: &Selection,
+    offline: bool,
+) -> AppResult<VerifyQueued> {
+    ctx.require(Permission::Write)?;
+    let ids = crate::contacts::selected(app, ctx, sel, false).await?;
+    if ids.is_empty() {
+        return Err(AppError::invalid("ids", "no contacts selected"));
+    }
+    let n = ids.len() as u64;
+    let job = enqueue_verify(app, ctx.ws, VerifyTarget::Contacts(ids), offline).await?;
+    crate::audit::record(
+        app,
+        &ctx.actor,
+        Some(ctx.ws),
+        "contact.bulk_verify_queued",
+        "contact",
+        format!("{n} rows"),
+        None,
+        Some(json!({"selected": n, "job_id": job.map(|j| j.0)})),
+    )
+    .await?;
+    Ok(VerifyQueued {
+        job_id: job.map(|j| j.0),
+        selected: n,
+    })
+}
+
+/// How many verifications run at once (each is a few DNS lookups).
+const VERIFY_CONCURRENCY: usize = 8;
+
+/// The job: verify every covered contact's email, with progress; results are facts on the
+/// contacts (shown on their pages) and a count per status on the job.
+pub(crate) async fn verify_job(ctx: JobCtx) -> JobResult {
+    use futures::StreamExt;
+    #[derive(Deserialize)]
+    struct P {
+        workspace_id: i64,
+        target: VerifyTarget,
+        #[serde(default)]
+        offline: bool,
+    }
+    let p: P = ctx.payload()?;
+    let ws = WorkspaceId(p.workspace_id);
+    let app = ctx.app.clone();
+    let ids: Vec<i64> = match p.target {
+        VerifyTarget::Contacts(ids) => ids,
+        VerifyTarget::Import(import_id) => {
+            let mut all = Vec::new();
+            let mut after = 0;
+            loop {
+                let batch =
+                    store::import_contacts_with_email(app.db(), ws, import_id, after, 5_000)
+                        .await?;
+                let Some(last) = batch.last().copied() else {
+                    break;
+                };
+                all.extend(batch);
+                after = last;
+            }
+            all
+        }
+    };
+    let total = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    ctx.progress(0, total).await?;
+    let mut by_status: std::collections::BTreeMap<String, u64> = Default::default();
+    let (mut done, mut skipped) = (0i64, 0u64);
+    let mut results = futures::stream::iter(ids)
+        .map(|id| {
+            let app = app.clone();
+            async move { verify_one(&app, ws, ContactId(id), p.offline, "system").await }
+        })
+        .buffer_unordered(VERIFY_CONCURRENCY);
+    while let Some(r) = results.next().await {
+        done += 1;
+        match r {
+            Ok(f) => *by_status.entry(f.value).or_default() += 1,
+            // Deleted meanwhile, or no email (any more): nothing to verify.
+            Err(AppError::NotFound | AppError::Validation { .. }) => skipped += 1,
+            Err(e) => return Err(e.into()),
+        }
+        if done % 25 == 0 || done == total {
+            ctx.progress(done, total).await?;
+        }
+    }
+    tracing::info!(
+        workspace_id = ws.0,
+        verified = done - skipped as i64,
+        skipped,
+        "emails verified"
+    );
+    Ok(Some(
+        json!({"verified": done - skipped as i64, "skipped": skipped, "by_status": by_status}),
+    ))
 }
 
 /// A contact's email verifications, newest first.

@@ -19,6 +19,9 @@ use prospector_store::workspaces;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+/// The provider kinds, for the settings forms of the web layer.
+pub use prospector_ai::ProviderKind;
+
 /// The job kind that re-scores a whole workspace.
 pub const RESCORE_JOB: &str = "scores.rescore";
 
@@ -92,6 +95,8 @@ pub struct AnalysisOut {
     /// `fallback` or the model name.
     pub provider: String,
     pub created_at: i64,
+    /// Why the deterministic fallback answered although a provider is configured.
+    pub fallback_reason: Option<String>,
 }
 
 impl AnalysisOut {
@@ -104,6 +109,7 @@ impl AnalysisOut {
             opening_line: a.opening_line.clone(),
             provider: a.provider.clone(),
             created_at: a.created_at,
+            fallback_reason: a.fallback_reason.clone(),
         }
     }
 }
@@ -582,7 +588,8 @@ pub(crate) async fn job(ctx: JobCtx) -> JobResult {
 // ---------------------------------------------------------------------------------------
 // Analysis
 
-/// The globally configured AI provider, if any.
+/// The globally configured AI provider, if any (instance configuration, shared by every
+/// workspace that has not configured its own).
 pub fn provider_config(app: &App) -> Option<ProviderConfig> {
     let c = app.config();
     let model = c.ai_model.clone().filter(|m| !m.trim().is_empty())?;
@@ -592,8 +599,14 @@ pub fn provider_config(app: &App) -> Option<ProviderConfig> {
         .map(|k| k.0.clone())
         .unwrap_or_default();
     let base = c.ai_base_url.clone().filter(|b| !b.trim().is_empty());
-    let anthropic = base.as_deref().is_some_and(|b| b.contains("anthropic"))
-        || (base.is_none() && model.starts_with("claude"));
+    let anthropic = match c.ai_provider.as_deref().map(str::trim) {
+        Some("anthropic") => true,
+        Some("openai_compatible") | Some("openai") => false,
+        _ => {
+            base.as_deref().is_some_and(|b| b.contains("anthropic"))
+                || (base.is_none() && model.starts_with("claude"))
+        }
+    };
     let mut cfg = if anthropic {
         ProviderConfig::anthropic(model, key)
     } else {
@@ -602,11 +615,569 @@ pub fn provider_config(app: &App) -> Option<ProviderConfig> {
     if let Some(b) = base {
         cfg.base_url = b;
     }
+    cfg.price = c.ai_prices.lookup(&cfg.model).unwrap_or_default();
     Some(cfg)
 }
 
-/// Analyse a company from its facts with the configured model, or the deterministic
-/// fallback without one (or when the model fails), and store the result.
+/// Which provider a workspace's AI features use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AiMode {
+    /// The instance's provider (`PROSPECTOR_AI_*`), if one is configured.
+    #[default]
+    Global,
+    /// The workspace's own provider, below.
+    Workspace,
+    /// No model: every analysis is the deterministic one.
+    Off,
+}
+
+impl AiMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AiMode::Global => "global",
+            AiMode::Workspace => "workspace",
+            AiMode::Off => "off",
+        }
+    }
+}
+
+/// The `ai` section of the workspace settings as stored; the API key only encrypted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct StoredAi {
+    mode: AiMode,
+    provider: Option<ProviderKind>,
+    base_url: Option<String>,
+    model: Option<String>,
+    /// `v1:` + AES-256-GCM ciphertext (see `crypto::Keys::encrypt`).
+    api_key_enc: Option<String>,
+    input_micros_per_mtok: Option<i64>,
+    output_micros_per_mtok: Option<i64>,
+    /// Spending limit per calendar month (UTC), in minor units of the price currency.
+    monthly_budget_minor: Option<i64>,
+}
+
+/// A workspace's AI settings as shown (never the key itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AiSettingsOut {
+    /// global, workspace or off.
+    pub mode: AiMode,
+    /// openai_compatible or anthropic (workspace mode).
+    #[schema(value_type = Option<String>)]
+    pub provider: Option<ProviderKind>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    /// Whether a workspace API key is stored (encrypted).
+    pub api_key_set: bool,
+    /// Price overrides in micro-units per million tokens (`None`: the configured price list).
+    pub input_micros_per_mtok: Option<i64>,
+    pub output_micros_per_mtok: Option<i64>,
+    /// Monthly limit in minor units (cents); `None` means no limit.
+    pub monthly_budget_minor: Option<i64>,
+    /// The provider and model in effect now ("none" when analyses use the fallback).
+    pub effective: String,
+    /// Whether the instance has a global provider configured.
+    pub global_available: bool,
+}
+
+/// A change of a workspace's AI settings. Omitted fields keep their value; `api_key: ""`
+/// removes the stored key; `clear_budget` removes the limit.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AiSettingsInput {
+    pub mode: Option<AiMode>,
+    #[schema(value_type = Option<String>)]
+    pub provider: Option<ProviderKind>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<String>,
+    pub input_micros_per_mtok: Option<i64>,
+    pub output_micros_per_mtok: Option<i64>,
+    /// Drop the price overrides (use the configured price list).
+    pub clear_prices: bool,
+    pub monthly_budget_minor: Option<i64>,
+    pub clear_budget: bool,
+}
+
+/// Minor units per currency unit (cents): budgets are entered and shown in minor units.
+const MINOR_PER_UNIT: i64 = 100;
+/// Micro-units per minor unit.
+const MICROS_PER_MINOR: i64 = 1_000_000 / MINOR_PER_UNIT;
+
+async fn stored_ai(app: &App, ws: WorkspaceId) -> AppResult<StoredAi> {
+    let v = prospector_store::settings::get_section(app.db(), ws, "ai").await?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default())
+}
+
+fn ai_out(app: &App, s: &StoredAi, effective: Option<&ProviderConfig>) -> AiSettingsOut {
+    AiSettingsOut {
+        mode: s.mode,
+        provider: s.provider,
+        base_url: s.base_url.clone(),
+        model: s.model.clone(),
+        api_key_set: s.api_key_enc.is_some(),
+        input_micros_per_mtok: s.input_micros_per_mtok,
+        output_micros_per_mtok: s.output_micros_per_mtok,
+        monthly_budget_minor: s.monthly_budget_minor,
+        effective: effective
+            .map(|c| format!("{} {} at {}", c.kind.as_str(), c.model, c.base_url))
+            .unwrap_or_else(|| "none (deterministic analyses)".into()),
+        global_available: provider_config(app).is_some(),
+    }
+}
+
+/// The provider configuration a workspace's AI calls use now, or `None` (fallback).
+async fn effective_config(
+    app: &App,
+    ws: WorkspaceId,
+    s: &StoredAi,
+) -> AppResult<Option<ProviderConfig>> {
+    match s.mode {
+        AiMode::Off => Ok(None),
+        AiMode::Global => Ok(provider_config(app)),
+        AiMode::Workspace => {
+            let Some(model) = s.model.clone().filter(|m| !m.trim().is_empty()) else {
+                return Ok(None);
+            };
+            let key = match &s.api_key_enc {
+                Some(enc) => app.keys().decrypt(enc)?,
+                None => String::new(),
+            };
+            let kind = s.provider.unwrap_or(ProviderKind::OpenAiCompatible);
+            let mut cfg = match kind {
+                ProviderKind::Anthropic => ProviderConfig::anthropic(model, key),
+                ProviderKind::OpenAiCompatible => ProviderConfig::openai(model, key),
+            };
+            if let Some(b) = s.base_url.clone().filter(|b| !b.trim().is_empty()) {
+                cfg.base_url = b;
+            }
+            let listed = app
+                .config()
+                .ai_prices
+                .lookup(&cfg.model)
+                .unwrap_or_default();
+            cfg.price = prospector_ai::Price {
+                input_micros_per_mtok: s
+                    .input_micros_per_mtok
+                    .unwrap_or(listed.input_micros_per_mtok),
+                output_micros_per_mtok: s
+                    .output_micros_per_mtok
+                    .unwrap_or(listed.output_micros_per_mtok),
+            };
+            tracing::debug!(workspace_id = ws.0, provider = cfg.kind.as_str(), model = %cfg.model, "workspace AI provider");
+            Ok(Some(cfg))
+        }
+    }
+}
+
+/// A workspace's AI settings.
+pub async fn ai_settings(app: &App, ctx: &WsCtx) -> AppResult<AiSettingsOut> {
+    let s = stored_ai(app, ctx.ws).await?;
+    let eff = effective_config(app, ctx.ws, &s).await.ok().flatten();
+    Ok(ai_out(app, &s, eff.as_ref()))
+}
+
+/// Change a workspace's AI settings (owners and admins). The key is encrypted before it is
+/// stored and never returned; the audit log records that it changed, not its value.
+pub async fn update_ai_settings(
+    app: &App,
+    ctx: &WsCtx,
+    input: &AiSettingsInput,
+) -> AppResult<AiSettingsOut> {
+    ctx.require(Permission::Manage)?;
+    let mut s = stored_ai(app, ctx.ws).await?;
+    let before = ai_out(app, &s, None);
+    if let Some(m) = input.mode {
+        s.mode = m;
+    }
+    if let Some(p) = input.provider {
+        s.provider = Some(p);
+    }
+    if let Some(b) = &input.base_url {
+        let b = b.trim();
+        if b.is_empty() {
+            s.base_url = None;
+        } else {
+            let rest = b
+                .strip_prefix("https://")
+                .or_else(|| b.strip_prefix("http://"));
+            let ok = rest.is_some_and(|r| {
+                let host = r.split(['/', '?', '#']).next().unwrap_or("");
+                !host.is_empty() && !r.chars().any(|c| c.is_whitespace() || c.is_control())
+            });
+            if !ok {
+                return Err(AppError::invalid(
+                    "base_url",
+                    format!("base_url: expected an http:// or https:// URL, got '{b}'"),
+                ));
+            }
+            s.base_url = Some(b.trim_end_matches('/').to_string());
+        }
+    }
+    if let Some(m) = &input.model {
+        let m = m.trim();
+        if m.len() > 200 {
+            return Err(AppError::invalid("model", "model: at most 200 characters"));
+        }
+        s.model = (!m.is_empty()).then(|| m.to_string());
+    }
+    let key_changed = input.api_key.is_some();
+    if let Some(k) = &input.api_key {
+        let k = k.trim();
+        if k.is_empty() {
+            s.api_key_enc = None;
+        } else {
+            if k.len() > 1000 || k.chars().any(|c| c.is_control()) {
+                return Err(AppError::invalid(
+                    "api_key",
+                    "api_key: at most 1000 characters, no control characters",
+                ));
+            }
+            s.api_key_enc = Some(app.keys().encrypt(k)?);
+        }
+    }
+    for (field, v) in [
+        ("input_micros_per_mtok", input.input_micros_per_mtok),
+        ("output_micros_per_mtok", input.output_micros_per_mtok),
+    ] {
+        if let Some(x) = v
+            && !(0..=1_000_000_000_000).contains(&x)
+        {
+            return Err(AppError::invalid(
+                field,
+                format!(
+                    "{field}: expected 0 to 1000000000000 micro-units per million tokens, got {x}"
+                ),
+            ));
+        }
+    }
+    if input.clear_prices {
+        s.input_micros_per_mtok = None;
+        s.output_micros_per_mtok = None;
+    }
+    if input.input_micros_per_mtok.is_some() {
+        s.input_micros_per_mtok = input.input_micros_per_mtok;
+    }
+    if input.output_micros_per_mtok.is_some() {
+        s.output_micros_per_mtok = input.output_micros_per_mtok;
+    }
+    if let Some(b) = input.monthly_budget_minor {
+        if !(0..=i64::MAX / MICROS_PER_MINOR).contains(&b) {
+            return Err(AppError::invalid(
+                "monthly_budget_minor",
+                format!("monthly_budget_minor: expected a non-negative amount in cents, got {b}"),
+            ));
+        }
+        s.monthly_budget_minor = Some(b);
+    }
+    if input.clear_budget {
+        s.monthly_budget_minor = None;
+    }
+    if s.mode == AiMode::Workspace && s.model.is_none() {
+        return Err(AppError::invalid(
+            "model",
+            "model: a workspace provider needs a model name",
+        ));
+    }
+    let value = serde_json::to_value(&s).map_err(|e| AppError::Internal(e.to_string()))?;
+    prospector_store::settings::set_section(app.db(), ctx.ws, "ai", Some(value)).await?;
+    let eff = effective_config(app, ctx.ws, &s).await?;
+    let after = ai_out(app, &s, eff.as_ref());
+    crate::audit::record(
+        app,
+        &ctx.actor,
+        Some(ctx.ws),
+        "ai.settings_updated",
+        "workspace",
+        ctx.ws.0,
+        serde_json::to_value(&before).ok(),
+        Some(json!({"settings": after, "api_key_changed": key_changed})),
+    )
+    .await?;
+    tracing::info!(
+        workspace_id = ctx.ws.0,
+        mode = s.mode.as_str(),
+        key_changed,
+        "AI settings updated"
+    );
+    Ok(after)
+}
+
+/// Midnight UTC of the first day of the month `now` is in.
+fn month_start(now: i64) -> i64 {
+    let text = prospector_core::time::format_ms(now);
+    prospector_core::time::parse_date_ms(&format!("{}-01", &text[..7.min(text.len())]))
+        .unwrap_or(now - now.rem_euclid(prospector_core::time::DAY))
+}
+
+/// The monthly budget and `api_usage` over the database: refuses once the month's spend
+/// reaches the limit (or the next call's worst case would pass it), records every call.
+struct DbBudget {
+    app: App,
+    ws: WorkspaceId,
+    limit_micros: Option<i64>,
+}
+
+impl prospector_ai::Budget for DbBudget {
+    fn check<'a>(
+        &'a self,
+        call: &'a prospector_ai::CallEstimate,
+    ) -> prospector_ai::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let Some(limit) = self.limit_micros else {
+                return Ok(());
+            };
+            let spent = prospector_store::ai_usage::spent_since(
+                self.app.db(),
+                self.ws,
+                month_start(now_ms()),
+            )
+            .await
+            .map_err(|e| format!("cannot read this month's AI spend: {e}"))?;
+            if spent >= limit {
+                return Err(format!(
+                    "the monthly AI budget of {} is spent ({} used this month)",
+                    money(limit),
+                    money(spent)
+                ));
+            }
+            if spent.saturating_add(call.max_cost_micros) > limit {
+                return Err(format!(
+                    "the next call may cost up to {}, only {} of the monthly AI budget of {} is left",
+                    money(call.max_cost_micros),
+                    money(limit - spent),
+                    money(limit)
+                ));
+            }
+            Ok(())
+        })
+    }
+
+    fn record<'a>(&'a self, u: &'a prospector_ai::UsageRecord) -> prospector_ai::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let row = prospector_store::ai_usage::NewUsage {
+                provider: u.provider.as_str().to_string(),
+                model: u.model.clone(),
+                feature: u.feature.clone(),
+                input_tokens: i64::try_from(u.input_tokens).unwrap_or(i64::MAX),
+                output_tokens: i64::try_from(u.output_tokens).unwrap_or(i64::MAX),
+                cost_micros: u.cost_micros,
+                cached: u.cached,
+            };
+            if let Err(e) = prospector_store::ai_usage::record(self.app.db(), self.ws, &row).await {
+                tracing::error!(workspace_id = self.ws.0, error = %e, "cannot record AI usage");
+            }
+        })
+    }
+}
+
+/// The response cache over `ai_cache`, per workspace; failures are logged and count as misses.
+struct DbCache {
+    app: App,
+    ws: WorkspaceId,
+}
+
+impl prospector_ai::Cache for DbCache {
+    fn get<'a>(&'a self, key: &'a str) -> prospector_ai::BoxFuture<'a, Option<Value>> {
+        Box::pin(async move {
+            match prospector_store::ai_usage::cache_get(self.app.db(), self.ws, key).await {
+                Ok(Some(text)) => serde_json::from_str(&text).ok(),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(workspace_id = self.ws.0, error = %e, "AI cache read failed");
+                    None
+                }
+            }
+        })
+    }
+
+    fn put<'a>(&'a self, key: &'a str, value: &'a Value) -> prospector_ai::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let text = value.to_string();
+            if let Err(e) =
+                prospector_store::ai_usage::cache_put(self.app.db(), self.ws, key, &text).await
+            {
+                tracing::warn!(workspace_id = self.ws.0, error = %e, "AI cache write failed");
+            }
+        })
+    }
+}
+
+/// Micro-units as money text ("$0.0123", "$5.00").
+pub fn money(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let m = micros.unsigned_abs();
+    let (units, frac) = (m / 1_000_000, m % 1_000_000);
+    if frac.is_multiple_of(10_000) {
+        return format!("{sign}${units}.{:02}", frac / 10_000);
+    }
+    // Sub-cent amounts keep their significant digits: "$0.0123", not "$0.01".
+    let digits = format!("{frac:06}");
+    format!("{sign}${units}.{}", digits.trim_end_matches('0'))
+}
+
+/// The workspace's AI client (its provider or the global one, with the monthly budget and
+/// the database cache), or `None` when analyses use the fallback.
+pub async fn client_for(app: &App, ws: WorkspaceId) -> AppResult<Option<HttpLlmClient>> {
+    let s = stored_ai(app, ws).await?;
+    let Some(cfg) = effective_config(app, ws, &s).await? else {
+        return Ok(None);
+    };
+    let client = HttpLlmClient::new(cfg).map_err(|e| AppError::invalid("ai", e.to_string()))?;
+    Ok(Some(
+        client
+            .with_budget(std::sync::Arc::new(DbBudget {
+                app: app.clone(),
+                ws,
+                limit_micros: s
+                    .monthly_budget_minor
+                    .map(|b| b.saturating_mul(MICROS_PER_MINOR)),
+            }))
+            .with_cache(std::sync::Arc::new(DbCache {
+                app: app.clone(),
+                ws,
+            })),
+    ))
+}
+
+/// What the "test the provider" action found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AiTestOut {
+    pub ok: bool,
+    /// The provider and model tried ("none" when analyses use the fallback).
+    pub effective: String,
+    pub latency_ms: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Why it failed, in the provider's words where it gave any.
+    pub error: Option<String>,
+}
+
+/// Send one tiny structured request to the workspace's provider (counted in `api_usage` and
+/// against the budget like any other call; never answered from the cache).
+pub async fn test_ai(app: &App, ctx: &WsCtx) -> AppResult<AiTestOut> {
+    ctx.require(Permission::Manage)?;
+    let s = stored_ai(app, ctx.ws).await?;
+    let cfg = effective_config(app, ctx.ws, &s).await?;
+    let effective = ai_out(app, &s, cfg.as_ref()).effective;
+    let Some(cfg) = cfg else {
+        return Err(AppError::invalid(
+            "mode",
+            "no AI provider is configured for this workspace; analyses use the deterministic fallback",
+        ));
+    };
+    let client = HttpLlmClient::new(cfg)
+        .map_err(|e| AppError::invalid("ai", e.to_string()))?
+        .with_budget(std::sync::Arc::new(DbBudget {
+            app: app.clone(),
+            ws: ctx.ws,
+            limit_micros: s
+                .monthly_budget_minor
+                .map(|b| b.saturating_mul(MICROS_PER_MINOR)),
+        }));
+    let req = prospector_ai::JsonRequest {
+        name: "test".into(),
+        system: "You check that an API connection works.".into(),
+        user: format!("Reply with {{\"ok\": true}}. (check {})", now_ms()),
+        schema: json!({
+            "type": "object",
+            "properties": {"ok": {"type": "boolean"}},
+            "required": ["ok"],
+            "additionalProperties": false
+        }),
+        max_tokens: 20,
+    };
+    let started = std::time::Instant::now();
+    let r = client.complete_json(req).await;
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let out = match r {
+        Ok(resp) => AiTestOut {
+            ok: true,
+            effective,
+            latency_ms,
+            input_tokens: resp.usage.input_tokens,
+            output_tokens: resp.usage.output_tokens,
+            error: None,
+        },
+        Err(e) => AiTestOut {
+            ok: false,
+            effective,
+            latency_ms,
+            input_tokens: 0,
+            output_tokens: 0,
+            error: Some(e.to_string()),
+        },
+    };
+    tracing::info!(workspace_id = ctx.ws.0, ok = out.ok, latency_ms, error = ?out.error, "AI provider tested");
+    Ok(out)
+}
+
+/// A workspace's AI spend this month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AiUsageOut {
+    /// Start of the month counted (ms since epoch, UTC).
+    pub since: i64,
+    /// Spent this month, micro-units (1 USD = 1,000,000).
+    pub spent_micros: i64,
+    /// Spent this month, minor units (cents), rounded up.
+    pub spent_minor: i64,
+    pub monthly_budget_minor: Option<i64>,
+    /// What is left of the budget, minor units (`None` without a budget).
+    pub remaining_minor: Option<i64>,
+    /// The budget is spent: AI calls stop until next month or a higher budget.
+    pub exhausted: bool,
+    pub lines: Vec<AiUsageLine>,
+}
+
+/// Usage of one provider and model this month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AiUsageLine {
+    pub provider: String,
+    pub model: String,
+    pub calls: i64,
+    pub cached_calls: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_micros: i64,
+}
+
+/// This month's AI usage and budget of the workspace.
+pub async fn ai_usage(app: &App, ctx: &WsCtx) -> AppResult<AiUsageOut> {
+    let s = stored_ai(app, ctx.ws).await?;
+    let since = month_start(now_ms());
+    let db = app.db();
+    let spent = prospector_store::ai_usage::spent_since(db, ctx.ws, since).await?;
+    let lines = prospector_store::ai_usage::summary_since(db, ctx.ws, since)
+        .await?
+        .into_iter()
+        .map(|l| AiUsageLine {
+            provider: l.provider,
+            model: l.model,
+            calls: l.calls,
+            cached_calls: l.cached_calls,
+            input_tokens: l.input_tokens,
+            output_tokens: l.output_tokens,
+            cost_micros: l.cost_micros,
+        })
+        .collect();
+    let spent_minor = spent.saturating_add(MICROS_PER_MINOR - 1) / MICROS_PER_MINOR;
+    let limit = s.monthly_budget_minor;
+    Ok(AiUsageOut {
+        since,
+        spent_micros: spent,
+        spent_minor,
+        monthly_budget_minor: limit,
+        remaining_minor: limit.map(|l| (l - spent_minor).max(0)),
+        exhausted: limit.is_some_and(|l| spent >= l.saturating_mul(MICROS_PER_MINOR)),
+        lines,
+    })
+}
+
+/// Analyse a company from its facts with the workspace's model, or the deterministic
+/// fallback without one. When the model fails (budget spent, rate limit, outage, invalid
+/// output) the fallback answers and the reason is stored with the analysis and shown.
 pub async fn analyze_company(app: &App, ctx: &WsCtx, id: CompanyId) -> AppResult<AnalysisOut> {
     ctx.require(Permission::Write)?;
     let k = known(app, ctx.ws, id).await?;
@@ -615,30 +1186,28 @@ pub async fn analyze_company(app: &App, ctx: &WsCtx, id: CompanyId) -> AppResult
         BusinessFacts::from_score_input(&name, k.company.f.website.as_deref(), &k.input);
     facts.socials = k.socials.clone();
     facts.tech = k.tech.clone();
-    let cfg = provider_config(app);
-    let model = cfg.as_ref().map(|c| c.model.clone());
-    let client = match cfg {
-        Some(c) => match HttpLlmClient::new(c) {
-            Ok(cl) => Some(cl),
-            Err(e) => {
-                tracing::warn!(error = %e, "AI provider misconfigured, using the fallback");
-                None
-            }
-        },
-        None => None,
+    let (client, setup_error) = match client_for(app, ctx.ws).await {
+        Ok(c) => (c, None),
+        Err(e) => {
+            tracing::warn!(workspace_id = ctx.ws.0, error = %e, "AI provider misconfigured, using the fallback");
+            (None, Some(format!("AI provider misconfigured: {e}")))
+        }
     };
+    let model = client.as_ref().map(|c| c.model().to_string());
     let dynclient = client.as_ref().map(|c| c as &dyn LlmClient);
     let a = prospector_ai::analyze_business_or_fallback(dynclient, &facts).await;
     let provider = match a.source {
         AnalysisSource::Ai => model.unwrap_or_else(|| "ai".into()),
         AnalysisSource::Fallback => "fallback".to_string(),
     };
+    let fallback_reason = a.fallback_reason.clone().or(setup_error);
     let row = NewAnalysis {
         summary: a.summary.clone(),
         pain_points: serde_json::to_string(&a.pain_points).unwrap_or_else(|_| "[]".into()),
         hooks: serde_json::to_string(&a.hooks).unwrap_or_else(|_| "[]".into()),
         opening_line: a.opening_line.clone(),
         provider,
+        fallback_reason: fallback_reason.clone(),
     };
     let stored = store::insert_analysis(app.db(), ctx.ws, id, &row).await?;
     crate::audit::record(
@@ -651,7 +1220,7 @@ pub async fn analyze_company(app: &App, ctx: &WsCtx, id: CompanyId) -> AppResult
         None,
         Some(
             json!({"analysis_id": stored.id, "provider": stored.provider,
-            "fallback_reason": a.fallback_reason}),
+            "fallback_reason": fallback_reason}),
         ),
     )
     .await?;
@@ -669,4 +1238,34 @@ pub async fn company_analysis(
         .await?
         .as_ref()
         .map(AnalysisOut::from_stored))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_shows_cents_and_sub_cent_amounts() {
+        assert_eq!(money(0), "$0.00");
+        assert_eq!(money(5_000_000), "$5.00");
+        assert_eq!(money(10_000), "$0.01");
+        assert_eq!(money(12_300), "$0.0123");
+        assert_eq!(money(228), "$0.000228");
+        assert_eq!(money(-1_500_000), "-$1.50");
+    }
+
+    #[test]
+    fn month_starts_at_midnight_utc_on_the_first() {
+        // 2026-12-01 00:00 UTC and a moment later that day / month.
+        let first = 1_796_083_200_000;
+        assert_eq!(month_start(first), first);
+        assert_eq!(
+            month_start(first + 15 * prospector_core::time::DAY + 1234),
+            first
+        );
+        assert_eq!(
+            month_start(first - 1),
+            first - 30 * prospector_core::time::DAY
+        );
+    }
 }

@@ -366,3 +366,287 @@ async fn the_ssrf_guard_stays_on_by_default() {
             .any(|a| a.summary.starts_with("Website scan failed"))
     );
 }
+
+/// Runs every queued job (more than `run_all` allows: an import fans out into many).
+async fn drain(app: &App) -> Vec<String> {
+    let reg = Registry::standard();
+    let mut kinds = Vec::new();
+    while let Some(j) = run_one(app, &reg, &opts()).await.unwrap() {
+        let job = prospector_app::store::jobs::get(app.db(), prospector_app::core::ids::JobId(j))
+            .await
+            .unwrap();
+        kinds.push(job.kind);
+        assert!(kinds.len() < 60, "the queue does not drain: {kinds:?}");
+    }
+    kinds
+}
+
+#[tokio::test]
+async fn an_import_is_followed_by_scans_and_verifications_when_the_workspace_wants_it() {
+    let (app, ctx, dir) = setup(false).await;
+    let csv = "Company,Website,Email\n\
+               Hughes Barbers,hughes-barbers-1.com,a@hughes-barbers-1.com\n\
+               Rosa Trattoria,rosa-trattoria-pune.com,ciao@rosa-trattoria-pune.com\n\
+               Solo Person,,solo@gmail.com\n";
+    let import = |name: &'static str| {
+        let app = app.clone();
+        let ctx = ctx.clone();
+        let path = dir.path().join(name);
+        async move {
+            std::fs::write(&path, csv).unwrap();
+            prospector_app::imports::create(
+                &app,
+                &ctx,
+                name,
+                &path,
+                csv.len() as i64,
+                "",
+                &prospector_app::imports::ImportOptions::default(),
+                true,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // Off by default: an import runs alone.
+    assert_eq!(
+        scans::scan_settings(&app, &ctx).await.unwrap(),
+        scans::ScanSettings::default()
+    );
+    import("first.csv").await;
+    let kinds = drain(&app).await;
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k == scans::AFTER_IMPORT_JOB || k == scans::JOB_KIND),
+        "{kinds:?}"
+    );
+
+    // On: the import's companies with a website are scanned and its contacts verified.
+    let on = scans::ScanSettings {
+        auto_scan_after_import: true,
+        auto_verify_after_import: true,
+        auto_promote: false,
+    };
+    scans::update_scan_settings(&app, &ctx, on).await.unwrap();
+    assert_eq!(scans::scan_settings(&app, &ctx).await.unwrap(), on);
+    // The ICP section of the same settings document is left alone.
+    let w = prospector_app::store::workspaces::get(app.db(), ctx.ws)
+        .await
+        .unwrap();
+    assert!(w.settings.contains("\"scanning\""), "{}", w.settings);
+
+    let csv2 = "Company,Website,Email\n\
+                Bäckerei Sonne,baeckerei-sonne-berlin.com,hallo@baeckerei-sonne-berlin.com\n\
+                Zahnarzt Weiss,zahnarzt-weiss-koeln.com,praxis@zahnarzt-weiss-koeln.com\n";
+    let path = dir.path().join("second.csv");
+    std::fs::write(&path, csv2).unwrap();
+    let imp = prospector_app::imports::create(
+        &app,
+        &ctx,
+        "second.csv",
+        &path,
+        csv2.len() as i64,
+        "",
+        &prospector_app::imports::ImportOptions::default(),
+        true,
+    )
+    .await
+    .unwrap();
+    let kinds = drain(&app).await;
+    let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    assert_eq!(count("contacts.import"), 1, "{kinds:?}");
+    assert_eq!(count(scans::AFTER_IMPORT_JOB), 1, "{kinds:?}");
+    assert_eq!(
+        count(scans::JOB_KIND),
+        2,
+        "one scan per imported website: {kinds:?}"
+    );
+    assert_eq!(count(scans::VERIFY_JOB), 1, "{kinds:?}");
+
+    // Only this import's companies were scanned (their made-up domains do not resolve, so
+    // each scan failed with its reason stored), and only its contacts verified.
+    let imported = prospector_app::store::facts::import_companies_with_website(
+        app.db(),
+        ctx.ws,
+        imp.id,
+        0,
+        100,
+    )
+    .await
+    .unwrap();
+    assert_eq!(imported.len(), 2);
+    for (id, _) in &imported {
+        let f = scans::company_facts(&app, &ctx, CompanyId(*id), None)
+            .await
+            .unwrap();
+        let latest = f.latest.expect("a scan after the import");
+        assert!(!latest.active(), "{latest:?}");
+        if latest.state == "failed" {
+            assert!(latest.error.as_deref().is_some_and(|e| !e.is_empty()));
+        }
+    }
+    let contacts_of_import =
+        prospector_app::store::facts::import_contacts_with_email(app.db(), ctx.ws, imp.id, 0, 100)
+            .await
+            .unwrap();
+    assert_eq!(contacts_of_import.len(), 2);
+    for c in &contacts_of_import {
+        let v = scans::email_verifications(&app, &ctx, ContactId(*c))
+            .await
+            .unwrap();
+        assert_eq!(v.len(), 1, "verified once: {v:?}");
+    }
+    let first_import_contact = contacts::list_contacts(
+        &app,
+        &ctx,
+        &prospector_app::contacts::ListQuery {
+            q: Some("solo".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .data;
+    assert_eq!(first_import_contact.len(), 1);
+    assert!(
+        scans::email_verifications(&app, &ctx, ContactId(first_import_contact[0].id))
+            .await
+            .unwrap()
+            .is_empty(),
+        "contacts of the earlier import are not verified"
+    );
+}
+
+#[tokio::test]
+async fn verification_of_selected_contacts_runs_as_one_job_with_progress() {
+    let (app, ctx, _dir) = setup(false).await;
+    let mut ids = Vec::new();
+    for e in ["info@example.com", "not-an-address@", "x@mailinator.com"] {
+        let input = contacts::ContactInput {
+            email: Some(e.into()),
+            ..Default::default()
+        };
+        if let Ok(c) = contacts::create_contact(&app, &ctx, &input).await {
+            ids.push(c.id);
+        }
+    }
+    // A contact without an email is skipped, not an error.
+    let nomail = contacts::create_contact(
+        &app,
+        &ctx,
+        &contacts::ContactInput {
+            full_name: Some("No Mail".into()),
+            phone: Some("+4930123456".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    ids.push(nomail.id);
+    let sel = Selection {
+        ids: ids.clone(),
+        query: None,
+    };
+    let q = scans::verify_contacts(&app, &ctx, &sel, true)
+        .await
+        .unwrap();
+    assert_eq!(q.selected, ids.len() as u64);
+    let job_id = q.job_id.expect("a job");
+    assert_eq!(run_all(&app).await, 1);
+    let job = prospector_app::jobs::get(&app, &ctx, job_id).await.unwrap();
+    assert_eq!(job.state, "succeeded", "{:?}", job.last_error);
+    assert_eq!(job.progress_done, ids.len() as i64);
+    assert_eq!(job.progress_total, ids.len() as i64);
+    let result: serde_json::Value =
+        serde_json::from_str(job.result.as_deref().unwrap_or("{}")).unwrap();
+    assert_eq!(result["skipped"], 1, "{result}");
+    assert_eq!(result["verified"], (ids.len() - 1) as i64, "{result}");
+    for id in &ids[..ids.len() - 1] {
+        let v = scans::email_verifications(&app, &ctx, ContactId(*id))
+            .await
+            .unwrap();
+        assert_eq!(v.len(), 1);
+    }
+    // A second run adds a version, it does not overwrite the first.
+    scans::verify_contacts(&app, &ctx, &sel, true)
+        .await
+        .unwrap();
+    run_all(&app).await;
+    let v = scans::email_verifications(&app, &ctx, ContactId(ids[0]))
+        .await
+        .unwrap();
+    assert_eq!(v.len(), 2);
+    assert!(v[0].id > v[1].id);
+    // Empty selections and foreign ids are refused or skipped, never a 500.
+    let none = scans::verify_contacts(&app, &ctx, &Selection::default(), true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(none, prospector_app::AppError::Validation { .. }),
+        "{none:?}"
+    );
+}
+
+#[tokio::test]
+async fn found_emails_and_phones_become_contacts_automatically_when_wanted() {
+    let (app, ctx, _dir) = setup(true).await;
+    let base = serve_site().await;
+    scans::update_scan_settings(
+        &app,
+        &ctx,
+        scans::ScanSettings {
+            auto_promote: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let co = company_at(&app, &ctx, &base).await;
+    let (scan, _) = scans::scan_company(&app, &ctx, co).await.unwrap();
+    run_all(&app).await;
+    let scan = scans::scan(&app, &ctx, scan.id).await.unwrap();
+    assert_eq!(scan.state, "done", "{:?}", scan.error);
+    // The job's progress counted the pages read.
+    let job = prospector_app::jobs::get(&app, &ctx, scan.job_id.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(job.progress_total, scan.pages, "{job:?}");
+    assert_eq!(job.progress_done, scan.pages);
+    let result: serde_json::Value =
+        serde_json::from_str(job.result.as_deref().unwrap_or("{}")).unwrap();
+    let people =
+        contacts::list_contacts(&app, &ctx, &prospector_app::contacts::ListQuery::default())
+            .await
+            .unwrap()
+            .data;
+    let emails: Vec<&str> = people.iter().filter_map(|c| c.f.email.as_deref()).collect();
+    assert!(emails.contains(&"hallo@baeckerei-sonne.de"), "{emails:?}");
+    assert!(
+        emails.contains(&"bestellung@baeckerei-sonne.de"),
+        "{emails:?}"
+    );
+    assert!(
+        people
+            .iter()
+            .any(|c| c.f.phone.as_deref() == Some("+493023456789")),
+        "the phone became a contact too"
+    );
+    assert!(people.iter().all(|c| c.f.company_id == Some(co.0)));
+    assert_eq!(result["contacts_created"], people.len() as i64, "{result}");
+    // A second scan finds the same values and creates nobody twice.
+    let n = people.len();
+    sqlx_free_rescan(&app, &ctx, co).await;
+    let again = contacts::list_contacts(&app, &ctx, &Default::default())
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(again.len(), n);
+}
+
+/// Queue and run another scan of `co` (the unique key allows it once the first finished).
+async fn sqlx_free_rescan(app: &App, ctx: &WsCtx, co: CompanyId) {
+    let (s, created) = scans::scan_company(app, ctx, co).await.unwrap();
+    assert!(created, "{s:?}");
+    run_all(app).await;
+}

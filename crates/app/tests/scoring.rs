@@ -392,3 +392,287 @@ async fn a_finished_scan_rescores_and_analysis_falls_back_without_a_provider() {
         Err(AppError::NotFound)
     ));
 }
+
+/// What the OpenAI-compatible stand-in saw.
+#[derive(Default)]
+struct Seen {
+    calls: usize,
+    bad: Vec<String>,
+}
+
+/// A loopback OpenAI-compatible `/v1/chat/completions` that checks the path and the bearer
+/// key and answers every call with a valid analysis costing `input`/`output` tokens.
+async fn serve_openai(
+    key: &'static str,
+    input: u64,
+    output: u64,
+) -> (String, std::sync::Arc<std::sync::Mutex<Seen>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Seen::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let s2 = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = s2.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                // Headers, then the body by Content-Length.
+                let head_end = loop {
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while buf.len() < head_end + len {
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let body: serde_json::Value =
+                    serde_json::from_slice(&buf[head_end..]).unwrap_or_default();
+                {
+                    let mut s = seen.lock().unwrap();
+                    s.calls += 1;
+                    if !head.starts_with("POST /v1/chat/completions ") {
+                        s.bad.push(format!(
+                            "request line: {}",
+                            head.lines().next().unwrap_or("")
+                        ));
+                    }
+                    let auth = format!("authorization: bearer {key}");
+                    if !head
+                        .to_ascii_lowercase()
+                        .contains(&auth.to_ascii_lowercase())
+                    {
+                        s.bad.push("missing Authorization: Bearer <key>".into());
+                    }
+                    if body["model"] != "gpt-test" || body["messages"][0]["role"] != "system" {
+                        s.bad.push(format!("body: {body}"));
+                    }
+                }
+                let is_test = body["response_format"]["json_schema"]["name"] == "test";
+                let content = if is_test {
+                    serde_json::json!({"ok": true})
+                } else {
+                    serde_json::json!({
+                    "summary": "Sonne is a bakery in Berlin.",
+                    "pain_points": ["An old website"],
+                    "hooks": ["Baking since 2016"],
+                    "opening_line": "Your bread has fans all over Berlin."
+                    })
+                }
+                .to_string();
+                let answer = serde_json::json!({
+                    "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-test",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": content}}],
+                    "usage": {"prompt_tokens": input, "completion_tokens": output,
+                        "total_tokens": input + output}
+                })
+                .to_string();
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    answer.len()
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(answer.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (format!("http://127.0.0.1:{port}/v1"), seen)
+}
+
+#[tokio::test]
+async fn a_workspace_provider_is_used_cached_accounted_and_stopped_by_its_budget() {
+    let (app, ctx, _dir) = setup().await;
+    // 8,000 + 1,000 tokens at $1 / $2 per million = exactly 1 cent per call.
+    let (base, seen) = serve_openai("sk-app-test-42", 8_000, 1_000).await;
+    let input = scoring::AiSettingsInput {
+        mode: Some(scoring::AiMode::Workspace),
+        provider: Some(scoring::ProviderKind::OpenAiCompatible),
+        base_url: Some(base.clone()),
+        model: Some("gpt-test".into()),
+        api_key: Some("sk-app-test-42".into()),
+        input_micros_per_mtok: Some(1_000_000),
+        output_micros_per_mtok: Some(2_000_000),
+        monthly_budget_minor: Some(1),
+        ..Default::default()
+    };
+    let out = scoring::update_ai_settings(&app, &ctx, &input)
+        .await
+        .unwrap();
+    assert!(out.api_key_set);
+    assert!(out.effective.contains("gpt-test"), "{}", out.effective);
+    // The key is stored encrypted, never in the clear, and never shown.
+    let w = prospector_app::store::workspaces::get(app.db(), ctx.ws)
+        .await
+        .unwrap();
+    assert!(!w.settings.contains("sk-app-test-42"), "{}", w.settings);
+    assert!(
+        w.settings.contains("\"api_key_enc\":\"v1:"),
+        "{}",
+        w.settings
+    );
+    let shown = serde_json::to_string(&scoring::ai_settings(&app, &ctx).await.unwrap()).unwrap();
+    assert!(
+        !shown.contains("sk-app-test") && !shown.contains("v1:"),
+        "{shown}"
+    );
+
+    let sonne = company(
+        &app,
+        &ctx,
+        "Sonne",
+        CompanyFields {
+            city: Some("Berlin".into()),
+            category: Some("Bakery".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let a = scoring::analyze_company(&app, &ctx, sonne).await.unwrap();
+    assert_eq!(a.provider, "gpt-test");
+    assert_eq!(a.summary, "Sonne is a bakery in Berlin.");
+    assert_eq!(a.fallback_reason, None);
+    {
+        let s = seen.lock().unwrap();
+        assert_eq!(s.calls, 1);
+        assert!(s.bad.is_empty(), "{:?}", s.bad);
+    }
+    let u = scoring::ai_usage(&app, &ctx).await.unwrap();
+    assert_eq!(u.spent_micros, 10_000);
+    assert_eq!(u.spent_minor, 1);
+    assert!(u.exhausted);
+    assert_eq!(u.lines.len(), 1);
+    assert_eq!(
+        (
+            u.lines[0].calls,
+            u.lines[0].input_tokens,
+            u.lines[0].output_tokens
+        ),
+        (1, 8_000, 1_000)
+    );
+
+    // The same facts again: answered from the database cache, free, recorded as cached.
+    let again = scoring::analyze_company(&app, &ctx, sonne).await.unwrap();
+    assert_eq!(again.provider, "gpt-test");
+    assert_eq!(again.summary, a.summary);
+    assert_eq!(seen.lock().unwrap().calls, 1);
+    let u = scoring::ai_usage(&app, &ctx).await.unwrap();
+    assert_eq!(u.lines[0].cached_calls, 1);
+    assert_eq!(u.spent_micros, 10_000);
+    assert_eq!(
+        prospector_app::store::ai_usage::cache_count(app.db(), ctx.ws)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // Another company needs a real call, but the month's budget is spent: nothing is sent
+    // and the deterministic analysis answers with the reason.
+    let rosa = company(
+        &app,
+        &ctx,
+        "Rosa Trattoria",
+        CompanyFields {
+            city: Some("Pune".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let fb = scoring::analyze_company(&app, &ctx, rosa).await.unwrap();
+    assert_eq!(fb.provider, "fallback");
+    let reason = fb.fallback_reason.clone().unwrap_or_default();
+    assert!(reason.contains("budget"), "{reason}");
+    assert!(fb.summary.contains("Rosa"), "{}", fb.summary);
+    assert_eq!(seen.lock().unwrap().calls, 1, "the budget stopped the call");
+    let stored = scoring::company_analysis(&app, &ctx, rosa)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.fallback_reason, fb.fallback_reason);
+    let t = scoring::test_ai(&app, &ctx).await.unwrap();
+    assert!(
+        !t.ok && t.error.as_deref().is_some_and(|e| e.contains("budget")),
+        "{t:?}"
+    );
+
+    // A higher budget lets calls through again; the test action reaches the provider.
+    scoring::update_ai_settings(
+        &app,
+        &ctx,
+        &scoring::AiSettingsInput {
+            monthly_budget_minor: Some(500),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let t = scoring::test_ai(&app, &ctx).await.unwrap();
+    assert!(t.ok, "{t:?}");
+    assert_eq!(seen.lock().unwrap().calls, 2);
+    let ai = scoring::analyze_company(&app, &ctx, rosa).await.unwrap();
+    assert_eq!(ai.provider, "gpt-test");
+    let u = scoring::ai_usage(&app, &ctx).await.unwrap();
+    assert_eq!(u.spent_micros, 30_000);
+    assert!(!u.exhausted);
+
+    // Bad input is a precise validation error; "off" means the fallback without a reason.
+    for bad in [
+        scoring::AiSettingsInput {
+            base_url: Some("ftp://x".into()),
+            ..Default::default()
+        },
+        scoring::AiSettingsInput {
+            monthly_budget_minor: Some(-1),
+            ..Default::default()
+        },
+        scoring::AiSettingsInput {
+            mode: Some(scoring::AiMode::Workspace),
+            model: Some(" ".into()),
+            ..Default::default()
+        },
+    ] {
+        let e = scoring::update_ai_settings(&app, &ctx, &bad)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Validation { .. }), "{e:?}");
+    }
+    scoring::update_ai_settings(
+        &app,
+        &ctx,
+        &scoring::AiSettingsInput {
+            mode: Some(scoring::AiMode::Off),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let off = scoring::analyze_company(&app, &ctx, rosa).await.unwrap();
+    assert_eq!(
+        (off.provider.as_str(), off.fallback_reason),
+        ("fallback", None)
+    );
+    assert!(matches!(
+        scoring::test_ai(&app, &ctx).await,
+        Err(AppError::Validation { .. })
+    ));
+}

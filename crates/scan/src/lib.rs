@@ -26,6 +26,7 @@ use std::time::Instant;
 
 use futures::{Stream, StreamExt};
 
+pub use crawl::PageProgress;
 pub use error::ScanError;
 pub use facts::{Fact, facts};
 pub use options::ScanOptions;
@@ -53,14 +54,24 @@ impl Scanner {
 
     /// Scans one site; `Err` when the home page could not be read at all.
     pub async fn scan(&self, url: &str) -> Result<ScanReport, ScanError> {
+        self.scan_with_progress(url, None).await
+    }
+
+    /// [`Scanner::scan`], reporting each page read (the app's job progress per page).
+    pub async fn scan_with_progress(
+        &self,
+        url: &str,
+        progress: Option<&crawl::ProgressFn>,
+    ) -> Result<ScanReport, ScanError> {
         let started = Instant::now();
         let scanned_at = time::now_ms();
         let opts = &self.ctx.opts;
-        let data = tokio::time::timeout(opts.site_timeout, crawl::crawl(&self.ctx, url))
-            .await
-            .map_err(|_| {
-                ScanError::Timeout(format!("site deadline of {:?}", opts.site_timeout))
-            })??;
+        let data = tokio::time::timeout(
+            opts.site_timeout,
+            crawl::crawl_with(&self.ctx, url, progress),
+        )
+        .await
+        .map_err(|_| ScanError::Timeout(format!("site deadline of {:?}", opts.site_timeout)))??;
         let final_url = &data.home.url;
         let mut tls_info = report::TlsInfo::default();
         if final_url.scheme() == "https" {

@@ -288,3 +288,33 @@ async fn server_error_on_robots_means_keep_out() {
     let err = scan_site(&base, &opts()).await.expect_err("disallowed");
     assert_eq!(err.code(), "robots_disallowed");
 }
+
+#[tokio::test]
+async fn progress_is_reported_once_per_page_in_order() {
+    let base = serve(site()).await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let report = move |p: prospector_scan::PageProgress| {
+        if let Ok(mut v) = s2.lock() {
+            v.push((p.done, p.total, p.url));
+        }
+    };
+    let scanner = prospector_scan::Scanner::new(opts()).expect("scanner");
+    let r = scanner
+        .scan_with_progress(&base, Some(&report))
+        .await
+        .expect("scan");
+    let seen = seen.lock().map(|v| v.clone()).unwrap_or_default();
+    assert!(!seen.is_empty());
+    let total = seen[0].1;
+    assert_eq!(seen[0].0, 1, "the home page comes first: {seen:?}");
+    assert!(seen[0].2.starts_with(&base), "{seen:?}");
+    let dones: Vec<u32> = seen.iter().map(|s| s.0).collect();
+    assert_eq!(dones, (1..=total).collect::<Vec<_>>(), "{seen:?}");
+    assert!(seen.iter().all(|s| s.1 == total));
+    assert!(
+        u64::from(total) >= r.performance.pages_fetched as u64,
+        "every page read was reported: {seen:?} vs {}",
+        r.performance.pages_fetched
+    );
+}

@@ -270,3 +270,34 @@ pub async fn contact_facts(
          ORDER BY id DESC LIMIT $4"))
         .bind(ws.0).bind(contact.0).bind(kind).bind(limit.clamp(1, 500)).fetch_all(p).await)?)
 }
+
+/// Companies an import created that have a website, as `(id, website)` after `after_id` in
+/// id order (queueing the scans that follow an import, in batches).
+pub async fn import_companies_with_website(
+    db: &Db,
+    ws: WorkspaceId,
+    import_id: i64,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, (i64, String)>(
+        "SELECT id, website FROM companies WHERE workspace_id = $1 AND import_id = $2 \
+         AND id > $3 AND website IS NOT NULL AND website <> '' ORDER BY id LIMIT $4")
+        .bind(ws.0).bind(import_id).bind(after_id).bind(limit.clamp(1, 10_000))
+        .fetch_all(p).await)?)
+}
+
+/// Contacts an import created that have an email address, after `after_id` in id order.
+pub async fn import_contacts_with_email(
+    db: &Db,
+    ws: WorkspaceId,
+    import_id: i64,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM contacts WHERE workspace_id = $1 AND import_id = $2 AND id > $3 \
+         AND email IS NOT NULL AND email <> '' ORDER BY id LIMIT $4")
+        .bind(ws.0).bind(import_id).bind(after_id).bind(limit.clamp(1, 10_000))
+        .fetch_all(p).await)?)
+}

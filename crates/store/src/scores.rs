@@ -175,10 +175,13 @@ pub struct StoredAnalysis {
     /// `fallback` or the model name.
     pub provider: String,
     pub created_at: i64,
+    /// Why the fallback answered although a provider is configured (budget spent, provider
+    /// error, invalid output); `None` for model answers and for workspaces without a model.
+    pub fallback_reason: Option<String>,
 }
 
-const ANALYSIS_COLS: &str =
-    "id, workspace_id, company_id, summary, pain_points, hooks, opening_line, provider, created_at";
+const ANALYSIS_COLS: &str = "id, workspace_id, company_id, summary, pain_points, hooks, \
+     opening_line, provider, created_at, fallback_reason";
 
 /// An analysis to store.
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +191,7 @@ pub struct NewAnalysis {
     pub hooks: String,
     pub opening_line: String,
     pub provider: String,
+    pub fallback_reason: Option<String>,
 }
 
 /// Append an analysis of a company.
@@ -200,9 +204,11 @@ pub async fn insert_analysis(
     Ok(
         on_db!(db, p => sqlx::query_as::<_, StoredAnalysis>(&format!(
         "INSERT INTO analyses (workspace_id, company_id, summary, pain_points, hooks, opening_line, \
-         provider, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ANALYSIS_COLS}"))
+         provider, created_at, fallback_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         RETURNING {ANALYSIS_COLS}"))
         .bind(ws.0).bind(company.0).bind(&a.summary).bind(&a.pain_points).bind(&a.hooks)
-        .bind(&a.opening_line).bind(&a.provider).bind(now_ms()).fetch_one(p).await)?,
+        .bind(&a.opening_line).bind(&a.provider).bind(now_ms()).bind(&a.fallback_reason)
+        .fetch_one(p).await)?,
     )
 }
 

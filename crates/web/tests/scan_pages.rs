@@ -55,7 +55,30 @@ async fn company_page_scan_button_promote_and_verify() {
         .await
         .unwrap();
     assert!(html.contains("data-scan-state=\"queued\""), "{html}");
-    assert!(html.contains("data-reload-after"));
+    // The queued scan's job progress comes over the job's event stream.
+    let events = html
+        .split("data-events=\"")
+        .nth(1)
+        .and_then(|x| x.split('"').next())
+        .expect("a progress box following the scan job")
+        .to_string();
+    assert!(events.starts_with(&format!("/w/{slug}/jobs/")), "{events}");
+    assert!(html.contains("data-scan-progress"));
+    let mut r = c.get(format!("{base}{events}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let first = r.chunk().await.unwrap().unwrap_or_default();
+    let first = String::from_utf8_lossy(&first);
+    assert!(
+        first.contains("event: progress") && first.contains("\"state\":\"queued\""),
+        "{first}"
+    );
+    drop(r);
     assert!(
         html.contains("mark-found@bakery.example.com"),
         "current facts stay shown"
@@ -155,4 +178,137 @@ async fn company_page_scan_button_promote_and_verify() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn scanning_settings_bulk_verification_and_its_job_page() {
+    let o = common::signed_in_owner("verify@owner.example.com", "Verifiers").await;
+    let common::Owner {
+        base,
+        token,
+        ids,
+        csrf,
+        client: c,
+        ..
+    } = o;
+    let slug = &o.slug;
+
+    // Settings → Scanning: off by default, saved from the form, same through the API.
+    let url = format!("{base}/w/{slug}/settings/scanning");
+    let html = c.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-scanning-form"), "{html}");
+    assert!(!html.contains("checked"), "everything is off by default");
+    let r = c
+        .post(&url)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("auto_scan_after_import", "1"),
+            ("auto_promote", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let api = format!("{base}/api/v1/settings/scanning");
+    let v: Value = c
+        .get(&api)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"auto_scan_after_import": true, "auto_verify_after_import": false, "auto_promote": true})
+    );
+    let v: Value = c
+        .put(&api)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"auto_verify_after_import": true, "auto_promote": false}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["auto_verify_after_import"], true);
+    assert_eq!(v["auto_scan_after_import"], true, "omitted fields are kept");
+    assert_eq!(v["auto_promote"], false);
+    let r = c
+        .put(&api)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"auto_scan": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown fields are named"
+    );
+
+    // The contacts table's bulk action queues one verification job and shows its page.
+    let r = c
+        .post(format!("{base}/w/{slug}/contacts/bulk"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("action", "verify"),
+            ("id", ids["contact_id"].as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.starts_with(&format!("/w/{slug}/jobs/")), "{loc}");
+    let html = c
+        .get(format!("{base}{loc}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Email verification"), "{html}");
+    assert!(html.contains("data-events="), "{html}");
+    assert!(html.contains("Waiting for a worker"), "{html}");
+    // Nothing ticked: a precise message, no job.
+    let r = c
+        .post(format!("{base}/w/{slug}/contacts/bulk"))
+        .form(&[("_csrf", csrf.as_str()), ("action", "verify")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"].to_str().unwrap().contains("error="),
+        "{:?}",
+        r.headers()
+    );
+    // The API does the same.
+    let r = c
+        .post(format!("{base}/api/v1/contacts/verify-emails"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"ids": [ids["contact_id"].parse::<i64>().unwrap()]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["job_id"].as_i64().is_some(), "{v}");
+    // Another workspace's job is not found.
+    let r = c
+        .get(format!("{base}/w/{slug}/jobs/999999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = c
+        .get(format!("{base}/w/{slug}/jobs/abc/events"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
 }

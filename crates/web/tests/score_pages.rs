@@ -215,3 +215,146 @@ async fn score_columns_factors_analysis_and_profile() {
         .unwrap();
     assert!(list["data"].as_array().is_some(), "{list}");
 }
+
+#[tokio::test]
+async fn ai_provider_settings_page_api_budget_and_usage() {
+    let o = common::signed_in_owner("ai@owner.example.com", "AI Users").await;
+    let common::Owner {
+        base,
+        token,
+        ids,
+        csrf,
+        client: c,
+        ..
+    } = o;
+    let slug = &o.slug;
+    let url = format!("{base}/w/{slug}/settings/ai");
+    let html = c.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-ai-form"), "{html}");
+    assert!(html.contains("No AI calls this month"));
+    assert!(html.contains("none (deterministic analyses)"));
+
+    // A workspace provider with a key and a budget, from the form.
+    let r = c
+        .post(&url)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("mode", "workspace"),
+            ("provider", "anthropic"),
+            ("base_url", "https://api.anthropic.com"),
+            ("model", "claude-3-5-haiku-latest"),
+            ("api_key", "sk-ant-SECRET-123"),
+            ("budget", "5.00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("notice="),
+        "{:?}",
+        r.headers()
+    );
+    let html = c.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("sk-ant-SECRET"), "the key is never shown");
+    assert!(html.contains("stored (encrypted)"), "{html}");
+    assert!(html.contains("value=\"5.00\""), "{html}");
+    assert!(html.contains("anthropic claude-3-5-haiku-latest"), "{html}");
+
+    // A bad amount names the field and keeps the user on the page.
+    let r = c
+        .post(&url)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("mode", "workspace"),
+            ("model", "x"),
+            ("budget", "five"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.contains("error=") && loc.contains("Monthly"), "{loc}");
+
+    // The API: read (no key), change, usage.
+    let api = format!("{base}/api/v1/settings/ai");
+    let v: Value = c
+        .get(&api)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["mode"], "workspace");
+    assert_eq!(v["provider"], "anthropic");
+    assert_eq!(v["api_key_set"], true);
+    assert_eq!(v["monthly_budget_minor"], 500);
+    assert!(!v.to_string().contains("SECRET"), "{v}");
+    let r = c
+        .put(&api)
+        .bearer_auth(&token)
+        .json(&json!({"mode": "off", "clear_budget": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["mode"], "off");
+    assert_eq!(v["monthly_budget_minor"], Value::Null);
+    for bad in [
+        json!({"mode": "sometimes"}),
+        json!({"base_url": "not a url"}),
+        json!({"monthly_budget_minor": -5}),
+        json!({"apikey": "x"}),
+    ] {
+        let r = c
+            .put(&api)
+            .bearer_auth(&token)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    // Testing without a provider is a clear 422, not a 500.
+    let r = c
+        .post(format!("{api}/test"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let u: Value = c
+        .get(format!("{base}/api/v1/ai/usage"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["spent_micros"], 0);
+    assert_eq!(u["exhausted"], false);
+    assert_eq!(u["lines"], json!([]));
+    // With "off" the analysis is the deterministic one, without a failure reason.
+    let a: Value = c
+        .post(format!(
+            "{base}/api/v1/companies/{}/analysis",
+            ids["company_id"]
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["provider"], "fallback");
+    assert_eq!(a["fallback_reason"], Value::Null);
+}

@@ -173,8 +173,38 @@ async fn home_fetch(
     }
 }
 
+/// Where a crawl is: `done` of `total` pages read (the total is known once the home page
+/// has chosen the other pages), and the page just finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageProgress {
+    pub done: u32,
+    pub total: u32,
+    pub url: String,
+}
+
+/// Called after each page; must not block (the app forwards it to the job's progress).
+pub type ProgressFn = dyn Fn(PageProgress) + Send + Sync;
+
 /// Crawls one site.
 pub async fn crawl(ctx: &Ctx, input: &str) -> Result<SiteData, ScanError> {
+    crawl_with(ctx, input, None).await
+}
+
+/// Crawls one site, reporting each page read to `progress`.
+pub async fn crawl_with(
+    ctx: &Ctx,
+    input: &str,
+    progress: Option<&ProgressFn>,
+) -> Result<SiteData, ScanError> {
+    let report = |done: usize, total: usize, url: &Url| {
+        if let Some(p) = progress {
+            p(PageProgress {
+                done: u32::try_from(done).unwrap_or(u32::MAX),
+                total: u32::try_from(total).unwrap_or(u32::MAX),
+                url: url.to_string(),
+            });
+        }
+    };
     let opts = &ctx.opts;
     let (url, explicit) = normalize_input(input)?;
     let host = url.host_str().unwrap_or("").to_string();
@@ -250,14 +280,18 @@ pub async fn crawl(ctx: &Ctx, input: &str) -> Result<SiteData, ScanError> {
         }
     }
     let lenient = tls_rejected.is_some();
+    let total = 1 + to_fetch.len();
+    report(1, total, &home.url);
     let futs: Vec<_> = to_fetch
         .into_iter()
         .map(|(u, reason)| fetch_one(ctx, u, reason, lenient))
         .collect();
-    let results: Vec<FetchResult> = futures::stream::iter(futs)
-        .buffered(opts.per_host_connections.max(1))
-        .collect()
-        .await;
+    let mut stream = futures::stream::iter(futs).buffered(opts.per_host_connections.max(1));
+    let mut results: Vec<FetchResult> = Vec::with_capacity(total - 1);
+    while let Some(r) = stream.next().await {
+        report(results.len() + 2, total, &r.0);
+        results.push(r);
+    }
     let mut pages = vec![home_findings];
     for (u, reason, r) in results {
         match r {

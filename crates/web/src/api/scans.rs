@@ -209,3 +209,53 @@ pub async fn verify_email(
     let f = uc::verify_contact_email(&s.app, &api.ctx, ContactId(id), false).await?;
     Ok((StatusCode::CREATED, Json(f.into())))
 }
+
+#[utoipa::path(post, path = "/api/v1/contacts/verify-emails", tag = "scans", request_body = Selection,
+    responses((status = 202, body = uc::VerifyQueued), (status = 422, body = ErrorBody)))]
+pub async fn verify_emails(
+    State(s): State<crate::AppState>,
+    api: Api<Write>,
+    ApiJson(sel): ApiJson<Selection>,
+) -> Result<(StatusCode, Json<uc::VerifyQueued>), ApiError> {
+    let out = uc::verify_contacts(&s.app, &api.ctx, &sel, false).await?;
+    Ok((StatusCode::ACCEPTED, Json(out)))
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/scanning", tag = "scans",
+    responses((status = 200, body = uc::ScanSettings)))]
+pub async fn get_scan_settings(
+    State(s): State<crate::AppState>,
+    api: Api,
+) -> Result<Json<uc::ScanSettings>, ApiError> {
+    Ok(Json(uc::scan_settings(&s.app, &api.ctx).await?))
+}
+
+/// The scan settings; omitted fields keep their value.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSettingsUpdate {
+    pub auto_scan_after_import: Option<bool>,
+    pub auto_verify_after_import: Option<bool>,
+    pub auto_promote: Option<bool>,
+}
+
+#[utoipa::path(put, path = "/api/v1/settings/scanning", tag = "scans",
+    request_body = ScanSettingsUpdate,
+    responses((status = 200, body = uc::ScanSettings), (status = 403, body = ErrorBody)))]
+pub async fn put_scan_settings(
+    State(s): State<crate::AppState>,
+    api: Api<crate::auth::Manage>,
+    ApiJson(u): ApiJson<ScanSettingsUpdate>,
+) -> Result<Json<uc::ScanSettings>, ApiError> {
+    let mut cur = uc::scan_settings(&s.app, &api.ctx).await?;
+    if let Some(v) = u.auto_scan_after_import {
+        cur.auto_scan_after_import = v;
+    }
+    if let Some(v) = u.auto_verify_after_import {
+        cur.auto_verify_after_import = v;
+    }
+    if let Some(v) = u.auto_promote {
+        cur.auto_promote = v;
+    }
+    Ok(Json(uc::update_scan_settings(&s.app, &api.ctx, cur).await?))
+}

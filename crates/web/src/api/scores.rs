@@ -149,3 +149,42 @@ pub async fn rescore_all(
         }),
     ))
 }
+
+#[utoipa::path(get, path = "/api/v1/settings/ai", tag = "scores",
+    responses((status = 200, body = uc::AiSettingsOut)))]
+pub async fn get_ai_settings(
+    State(s): State<crate::AppState>,
+    api: Api,
+) -> Result<Json<uc::AiSettingsOut>, ApiError> {
+    Ok(Json(uc::ai_settings(&s.app, &api.ctx).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/settings/ai", tag = "scores",
+    request_body = uc::AiSettingsInput,
+    responses((status = 200, body = uc::AiSettingsOut), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_ai_settings(
+    State(s): State<crate::AppState>,
+    api: Api<Manage>,
+    ApiJson(u): ApiJson<uc::AiSettingsInput>,
+) -> Result<Json<uc::AiSettingsOut>, ApiError> {
+    Ok(Json(uc::update_ai_settings(&s.app, &api.ctx, &u).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/settings/ai/test", tag = "scores",
+    responses((status = 200, body = uc::AiTestOut), (status = 422, body = ErrorBody)))]
+pub async fn test_ai(
+    State(s): State<crate::AppState>,
+    api: Api<Manage>,
+) -> Result<Json<uc::AiTestOut>, ApiError> {
+    Ok(Json(uc::test_ai(&s.app, &api.ctx).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/ai/usage", tag = "scores",
+    responses((status = 200, body = uc::AiUsageOut)))]
+pub async fn ai_usage(
+    State(s): State<crate::AppState>,
+    api: Api,
+) -> Result<Json<uc::AiUsageOut>, ApiError> {
+    Ok(Json(uc::ai_usage(&s.app, &api.ctx).await?))
+}

@@ -699,6 +699,9 @@ pub async fn bulk(
         Ok(r) => r,
         Err(e) => return Ok(redirect_error(&back, e)),
     };
+    if action == "verify" {
+        return Ok(super::scans::bulk_verify(&s, &p.ctx, &sel, &back).await);
+    }
     let result = match bulk_action(&action, &tag) {
         Ok(a) => app::bulk(&s.app, &p.ctx, &sel, a, false).await,
         Err(e) => Err(e),

@@ -3,10 +3,11 @@
 //! email or phone as a contact, verify an email.
 
 use super::contacts::{id_of, redirect_error};
-use super::{PageResult, back_to};
+use super::{PageError, PageResult, Shell, back_to, render};
 use crate::AppState;
 use crate::auth::{Page, Write};
 use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use prospector_app::AppError;
 use prospector_app::core::ids::{CompanyId, ContactId};
 use prospector_app::scans as uc;
@@ -32,6 +33,8 @@ pub struct ScanLine {
     pub score: String,
     pub created_at: i64,
     pub finished_at: i64,
+    /// The scan's job (0 when none), whose progress the page follows.
+    pub job_id: i64,
 }
 
 impl ScanLine {
@@ -44,6 +47,7 @@ impl ScanLine {
             score: s.website_score.map(|v| v.to_string()).unwrap_or_default(),
             created_at: s.created_at,
             finished_at: s.finished_at.unwrap_or(0),
+            job_id: s.job_id.unwrap_or(0),
         }
     }
 }
@@ -326,5 +330,223 @@ pub async fn verify(
             Some(&format!("Email checked: {}.", f.value)),
         )),
         Err(e) => Ok(redirect_error(&path, e)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Job progress: the scan section, a bulk verification and the job page follow a job over
+// server-sent events in the same shape as an import's progress (`progress` events with
+// `show` texts, numbers and `final`), so the same script on the page drives them.
+
+/// What a job progress event carries.
+#[derive(serde::Serialize)]
+pub struct JobSnapshot {
+    pub state: String,
+    pub done: i64,
+    pub total: i64,
+    /// 0-100, for a `<progress max="100">`.
+    pub percent: i64,
+    /// True once the job succeeded, died or was cancelled: the stream ends after this event.
+    #[serde(rename = "final")]
+    pub finished: bool,
+    /// Texts by `data-k` key.
+    pub show: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// The line a job's progress reads as ("Page 2 of 5", "120 of 400 contacts").
+fn progress_label(j: &prospector_app::store::jobs::Job) -> String {
+    let (done, total) = (j.progress_done, j.progress_total);
+    let unit = match j.kind.as_str() {
+        uc::JOB_KIND => ("page", "pages"),
+        uc::VERIFY_JOB => ("contact", "contacts"),
+        uc::AFTER_IMPORT_JOB => ("scan queued", "scans queued"),
+        _ => ("item", "items"),
+    };
+    match j.state.as_str() {
+        "queued" => "Waiting for a worker…".into(),
+        "succeeded" => "Finished.".into(),
+        "dead" => format!(
+            "Failed: {}",
+            j.last_error
+                .clone()
+                .unwrap_or_else(|| "unknown error".into())
+        ),
+        "cancelled" => "Cancelled.".into(),
+        _ if total > 0 && j.kind == uc::JOB_KIND => format!("Page {done} of {total}"),
+        _ if total > 0 => format!("{done} of {total} {}", unit.1),
+        _ if done > 0 => format!("{done} {}", if done == 1 { unit.0 } else { unit.1 }),
+        _ => "Starting…".into(),
+    }
+}
+
+pub fn job_snapshot(j: &prospector_app::store::jobs::Job) -> JobSnapshot {
+    let finished = matches!(j.state.as_str(), "succeeded" | "dead" | "cancelled");
+    let percent = if finished && j.state == "succeeded" {
+        100
+    } else if j.progress_total > 0 {
+        (j.progress_done.clamp(0, j.progress_total) * 100) / j.progress_total
+    } else {
+        0
+    };
+    let mut show = std::collections::BTreeMap::new();
+    show.insert("label", progress_label(j));
+    show.insert("state", j.state.clone());
+    JobSnapshot {
+        state: j.state.clone(),
+        done: j.progress_done,
+        total: j.progress_total,
+        percent,
+        finished,
+        show,
+    }
+}
+
+/// Server-sent events of one job of this workspace: a `progress` event about every 500 ms
+/// until it has finished; the stream ends after that final event.
+pub async fn job_events(
+    State(s): State<AppState>,
+    p: Page,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<
+    axum::response::sse::Sse<
+        impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+    PageError,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let id = id_of(&id)?;
+    prospector_app::jobs::get(&s.app, &p.ctx, id).await?;
+    let app = s.app.clone();
+    let ctx = p.ctx.clone();
+    let stream = futures::stream::unfold((0u64, false), move |(n, done)| {
+        let app = app.clone();
+        let ctx = ctx.clone();
+        async move {
+            if done {
+                return None;
+            }
+            if n > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            let (event, finished) = match prospector_app::jobs::get(&app, &ctx, id).await {
+                Ok(j) => {
+                    let snap = job_snapshot(&j);
+                    let finished = snap.finished;
+                    let ev = Event::default()
+                        .event("progress")
+                        .json_data(&snap)
+                        .unwrap_or_else(|_| Event::default().event("progress").data("{}"));
+                    (ev, finished)
+                }
+                Err(_) => (Event::default().event("gone").data("{}"), true),
+            };
+            Some((Ok(event), (n + 1, finished)))
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[derive(askama::Template)]
+#[template(path = "job.html")]
+struct JobPage {
+    shell: Shell,
+    job: prospector_app::store::jobs::Job,
+    title: String,
+    snap: JobSnapshot,
+    active: bool,
+    /// `(label, value)` lines of the finished job's result.
+    result: Vec<(String, String)>,
+}
+
+fn job_title(kind: &str) -> String {
+    match kind {
+        uc::JOB_KIND => "Website scan".into(),
+        uc::VERIFY_JOB => "Email verification".into(),
+        uc::AFTER_IMPORT_JOB => "Scans and verifications after an import".into(),
+        o => o.to_string(),
+    }
+}
+
+/// A finished job's result as label/value lines (nested objects flattened one level).
+fn result_lines(raw: Option<&str>) -> Vec<(String, String)> {
+    let Some(v) = raw.and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(m) = v.as_object() {
+        for (k, x) in m {
+            match x {
+                serde_json::Value::Object(inner) => {
+                    for (k2, y) in inner {
+                        out.push((format!("{} {k2}", k.replace('_', " ")), y.to_string()));
+                    }
+                }
+                serde_json::Value::Null => {}
+                serde_json::Value::String(t) => out.push((k.replace('_', " "), t.clone())),
+                other => out.push((k.replace('_', " "), other.to_string())),
+            }
+        }
+    }
+    out
+}
+
+#[derive(Deserialize, Default)]
+pub struct JobNotice {
+    notice: Option<String>,
+}
+
+/// One job of this workspace with its live progress (where a bulk verification leads).
+pub async fn job_page(
+    State(s): State<AppState>,
+    p: Page,
+    Path((_, id)): Path<(String, String)>,
+    axum::extract::Query(n): axum::extract::Query<JobNotice>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let job = prospector_app::jobs::get(&s.app, &p.ctx, id).await?;
+    let mut shell = Shell::for_page(&s.app, &p, "contacts").await?;
+    if let Some(t) = n.notice {
+        shell = shell.with_flash("success", t);
+    }
+    let snap = job_snapshot(&job);
+    Ok(render(&JobPage {
+        shell,
+        title: job_title(&job.kind),
+        active: !snap.finished,
+        result: result_lines(job.result.as_deref()),
+        snap,
+        job,
+    }))
+}
+
+/// The contacts table's "Verify emails" bulk action: queue the job and show its page.
+pub async fn bulk_verify(
+    s: &AppState,
+    ctx: &prospector_app::WsCtx,
+    sel: &prospector_app::contacts::Selection,
+    back: &str,
+) -> axum::response::Response {
+    match uc::verify_contacts(&s.app, ctx, sel, false).await {
+        Ok(q) => match q.job_id {
+            Some(j) => back_to(
+                &format!("/w/{}/jobs/{j}", ctx.slug),
+                Some(&format!(
+                    "Verifying the emails of {} selected contacts.",
+                    q.selected
+                )),
+            ),
+            None => {
+                let sep = if back.contains('?') { '&' } else { '?' };
+                axum::response::Redirect::to(&format!(
+                    "{back}{sep}notice={}",
+                    form_urlencoded::byte_serialize(
+                        "A verification of these contacts is already queued.".as_bytes()
+                    )
+                    .collect::<String>()
+                ))
+                .into_response()
+            }
+        },
+        Err(e) => redirect_error(back, e),
     }
 }

@@ -430,3 +430,264 @@ pub async fn audit(
         next_before,
     }))
 }
+
+// ---------------------------------------------------------------------------------------
+// Settings → AI provider and Settings → Scanning
+
+#[derive(Template)]
+#[template(path = "settings_ai.html")]
+struct AiPage {
+    shell: Shell,
+    tab: &'static str,
+    s: prospector_app::scoring::AiSettingsOut,
+    mode: &'static str,
+    provider: &'static str,
+    base_url: String,
+    model: String,
+    input_price: String,
+    output_price: String,
+    budget_input: String,
+    spent: String,
+    budget: Option<String>,
+    usage: prospector_app::scoring::AiUsageOut,
+    /// provider, model, calls, cached, input, output, cost
+    lines: Vec<(String, String, i64, i64, i64, i64, String)>,
+    test: Option<prospector_app::scoring::AiTestOut>,
+}
+
+/// "0.15" per million tokens as micro-units; empty is `None`.
+fn parse_price(field: &str, label: &str, v: &str) -> Result<Option<i64>, AppError> {
+    let t = v.trim().replace(',', ".");
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && *x >= 0.0 && *x <= 1_000_000.0)
+        .map(|x| Some((x * 1_000_000.0).round() as i64))
+        .ok_or_else(|| {
+            AppError::invalid(
+                field,
+                format!("{label}: expected an amount like 0.15, got '{}'", v.trim()),
+            )
+        })
+}
+
+/// "5.00" as minor units (cents); empty is `None`.
+fn parse_budget(v: &str) -> Result<Option<i64>, AppError> {
+    let t = v.trim().trim_start_matches('$').replace(',', ".");
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && *x >= 0.0 && *x <= 1e12)
+        .map(|x| Some((x * 100.0).round() as i64))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "monthly_budget_minor",
+                format!(
+                    "Monthly budget: expected an amount like 5.00, got '{}'",
+                    v.trim()
+                ),
+            )
+        })
+}
+
+fn per_mtok(micros: Option<i64>) -> String {
+    micros
+        .map(|m| {
+            let s = format!("{:.6}", m as f64 / 1_000_000.0);
+            let s = s.trim_end_matches('0');
+            if s.ends_with('.') {
+                format!("{s}00")
+            } else {
+                s.to_string()
+            }
+        })
+        .unwrap_or_default()
+}
+
+async fn ai_page<P: crate::auth::Perm>(
+    s: &AppState,
+    p: &Page<P>,
+    n: &Notice,
+    test: Option<prospector_app::scoring::AiTestOut>,
+) -> PageResult {
+    use prospector_app::scoring as sc;
+    let shell = flash(Shell::for_page(&s.app, p, "settings").await?, n);
+    let st = sc::ai_settings(&s.app, &p.ctx).await?;
+    let usage = sc::ai_usage(&s.app, &p.ctx).await?;
+    let minor_money = |m: i64| sc::money(m.saturating_mul(10_000));
+    Ok(render(&AiPage {
+        shell,
+        tab: "ai",
+        mode: st.mode.as_str(),
+        provider: st
+            .provider
+            .map(|k| k.as_str())
+            .unwrap_or("openai_compatible"),
+        base_url: st.base_url.clone().unwrap_or_default(),
+        model: st.model.clone().unwrap_or_default(),
+        input_price: per_mtok(st.input_micros_per_mtok),
+        output_price: per_mtok(st.output_micros_per_mtok),
+        budget_input: st
+            .monthly_budget_minor
+            .map(|b| format!("{}.{:02}", b / 100, b % 100))
+            .unwrap_or_default(),
+        spent: sc::money(usage.spent_micros),
+        budget: usage.monthly_budget_minor.map(minor_money),
+        lines: usage
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.provider.clone(),
+                    l.model.clone(),
+                    l.calls,
+                    l.cached_calls,
+                    l.input_tokens,
+                    l.output_tokens,
+                    sc::money(l.cost_micros),
+                )
+            })
+            .collect(),
+        usage,
+        s: st,
+        test,
+    }))
+}
+
+pub async fn ai(State(s): State<AppState>, p: Page, Query(n): Query<Notice>) -> PageResult {
+    ai_page(&s, &p, &n, None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AiForm {
+    mode: String,
+    provider: String,
+    base_url: String,
+    model: String,
+    api_key: String,
+    clear_key: String,
+    input_price: String,
+    output_price: String,
+    budget: String,
+}
+
+impl AiForm {
+    fn input(&self) -> Result<prospector_app::scoring::AiSettingsInput, AppError> {
+        use prospector_app::scoring::{AiMode, AiSettingsInput, ProviderKind};
+        let mode = match self.mode.as_str() {
+            "" | "global" => AiMode::Global,
+            "workspace" => AiMode::Workspace,
+            "off" => AiMode::Off,
+            o => {
+                return Err(AppError::invalid(
+                    "mode",
+                    format!("Provider: expected global, workspace or off, got '{o}'"),
+                ));
+            }
+        };
+        let provider = match self.provider.as_str() {
+            "" | "openai_compatible" => ProviderKind::OpenAiCompatible,
+            "anthropic" => ProviderKind::Anthropic,
+            o => {
+                return Err(AppError::invalid(
+                    "provider",
+                    format!("API: expected openai_compatible or anthropic, got '{o}'"),
+                ));
+            }
+        };
+        let input = parse_price("input_micros_per_mtok", "Input price", &self.input_price)?;
+        let output = parse_price("output_micros_per_mtok", "Output price", &self.output_price)?;
+        let budget = parse_budget(&self.budget)?;
+        let api_key = if self.clear_key == "1" {
+            Some(String::new())
+        } else if self.api_key.trim().is_empty() {
+            None
+        } else {
+            Some(self.api_key.clone())
+        };
+        Ok(AiSettingsInput {
+            mode: Some(mode),
+            provider: Some(provider),
+            base_url: Some(self.base_url.clone()),
+            model: Some(self.model.clone()),
+            api_key,
+            clear_prices: input.is_none() && output.is_none(),
+            input_micros_per_mtok: input,
+            output_micros_per_mtok: output,
+            clear_budget: budget.is_none(),
+            monthly_budget_minor: budget,
+        })
+    }
+}
+
+pub async fn save_ai(
+    State(s): State<AppState>,
+    p: Page<Manage>,
+    Form(f): Form<AiForm>,
+) -> PageResult {
+    let path = format!("/w/{}/settings/ai", p.ctx.slug);
+    let r = match f.input() {
+        Ok(i) => prospector_app::scoring::update_ai_settings(&s.app, &p.ctx, &i).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(_) => Ok(back_to(&path, Some("AI settings saved."))),
+        Err(e) => Ok(with_error(&path, e)),
+    }
+}
+
+pub async fn test_ai(State(s): State<AppState>, p: Page<Manage>) -> PageResult {
+    let path = format!("/w/{}/settings/ai", p.ctx.slug);
+    match prospector_app::scoring::test_ai(&s.app, &p.ctx).await {
+        Ok(t) => ai_page(&s, &p, &Notice::default(), Some(t)).await,
+        Err(e) => Ok(with_error(&path, e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings_scanning.html")]
+struct ScanningPage {
+    shell: Shell,
+    tab: &'static str,
+    s: prospector_app::scans::ScanSettings,
+}
+
+pub async fn scanning(State(s): State<AppState>, p: Page, Query(n): Query<Notice>) -> PageResult {
+    let shell = flash(Shell::for_page(&s.app, &p, "settings").await?, &n);
+    let st = prospector_app::scans::scan_settings(&s.app, &p.ctx).await?;
+    Ok(render(&ScanningPage {
+        shell,
+        tab: "scanning",
+        s: st,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ScanningForm {
+    auto_scan_after_import: String,
+    auto_verify_after_import: String,
+    auto_promote: String,
+}
+
+pub async fn save_scanning(
+    State(s): State<AppState>,
+    p: Page<Manage>,
+    Form(f): Form<ScanningForm>,
+) -> PageResult {
+    let path = format!("/w/{}/settings/scanning", p.ctx.slug);
+    let st = prospector_app::scans::ScanSettings {
+        auto_scan_after_import: f.auto_scan_after_import == "1",
+        auto_verify_after_import: f.auto_verify_after_import == "1",
+        auto_promote: f.auto_promote == "1",
+    };
+    match prospector_app::scans::update_scan_settings(&s.app, &p.ctx, st).await {
+        Ok(_) => Ok(back_to(&path, Some("Scanning settings saved."))),
+        Err(e) => Ok(with_error(&path, e)),
+    }
+}
