@@ -283,6 +283,30 @@ Subject: Quick question\nMessage-ID: {ours}\n\nCould we talk?\n\n--RPT--\n"
         .await
         .unwrap();
     assert!(c.f.lead_stage.is_none(), "a bounce is never a lead");
+    // The contact's address is marked invalid where address checks are shown.
+    let v = email_verifications(&app, &ctx, m.contact_id.unwrap()).await;
+    assert_eq!(
+        v.first().map(|f| f.value.as_str()),
+        Some("invalid"),
+        "{v:?}"
+    );
+    assert!(v[0].data.contains("5.1.1"), "{}", v[0].data);
+}
+
+async fn email_verifications(
+    app: &App,
+    ctx: &WsCtx,
+    contact: i64,
+) -> Vec<prospector_app::store::facts::Fact> {
+    prospector_app::store::facts::contact_facts(
+        app.db(),
+        ctx.ws,
+        ContactId(contact),
+        "email_verification",
+        10,
+    )
+    .await
+    .unwrap()
 }
 
 fn soft_bounce(n: usize, to: &str, ours: &str) -> String {
@@ -303,6 +327,7 @@ async fn soft_bounces_are_events_until_the_third_suppresses() {
     campaign_sent(&app, &ctx, &["full@cafe.example"]).await;
     let m = sent_to(&app, &ctx, "full@cafe.example").await;
     let ours = m.message_id_header.clone().unwrap();
+    let mut resent = Vec::new();
     for n in 1..=3 {
         let o = inbound::process_raw(
             &app,
@@ -314,6 +339,12 @@ async fn soft_bounces_are_events_until_the_third_suppresses() {
         .await
         .unwrap();
         assert_eq!(o.kind, "bounce", "{o:?}");
+        resent.extend(
+            o.actions
+                .iter()
+                .filter_map(|a| a.strip_prefix("resend:"))
+                .map(|id| prospector_app::store::MessageId(id.parse::<i64>().unwrap())),
+        );
         let suppressed =
             suppressions::is_suppressed(app.db(), ctx.ws, "email", "full@cafe.example")
                 .await
@@ -330,6 +361,70 @@ async fn soft_bounces_are_events_until_the_third_suppresses() {
         "{kinds:?}"
     );
     assert!(!kinds.contains(&"bounced".to_string()));
+    // The retry policy: the first soft bounce queued the message again (once, hours later);
+    // the suppression after the third withdrew that copy.
+    assert_eq!(resent.len(), 1, "{kinds:?}");
+    let copy = messages::get(app.db(), ctx.ws, resent[0]).await.unwrap();
+    assert_eq!(
+        (copy.subject.clone(), copy.to_address.clone()),
+        (m.subject.clone(), m.to_address.clone())
+    );
+    assert_ne!(copy.message_id_header, m.message_id_header);
+    assert!(
+        copy.scheduled_at >= m.sent_at.unwrap() + 3 * 3_600_000,
+        "{copy:?}"
+    );
+    assert_eq!(copy.status, "cancelled", "{copy:?}");
+    // The campaign counts the message once as soft-bounced, never as bounced.
+    let e = campaigns::status(&app, &ctx, m.campaign_id.unwrap())
+        .await
+        .unwrap()
+        .engagement;
+    assert_eq!((e.soft_bounced, e.bounced), (1, 0), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_soft_bounce_resends_the_message_later_and_the_resend_is_delivered() {
+    let (app, ctx, _dir) = setup().await;
+    campaign_sent(&app, &ctx, &["busy@cafe.example"]).await;
+    let m = sent_to(&app, &ctx, "busy@cafe.example").await;
+    let ours = m.message_id_header.clone().unwrap();
+    let o = inbound::process_raw(
+        &app,
+        ctx.ws,
+        Source::Imap,
+        soft_bounce(9, "busy@cafe.example", &ours).as_bytes(),
+        None,
+    )
+    .await
+    .unwrap();
+    let id = o
+        .actions
+        .iter()
+        .find_map(|a| a.strip_prefix("resend:"))
+        .expect("a resend was queued");
+    let copy = prospector_app::store::MessageId(id.parse().unwrap());
+    // Not before its time...
+    dispatch::dispatch(&app, None).await.unwrap();
+    assert_eq!(
+        messages::get(app.db(), ctx.ws, copy).await.unwrap().status,
+        "queued"
+    );
+    // ... and sent once due.
+    prospector_app::store::on_db!(app.db(), p => sqlx::query(
+        "UPDATE messages SET scheduled_at = 0 WHERE id = $1")
+        .bind(copy.0).execute(p).await.map(|r| r.rows_affected()))
+    .unwrap();
+    dispatch::dispatch(&app, None).await.unwrap();
+    assert_eq!(
+        messages::get(app.db(), ctx.ws, copy).await.unwrap().status,
+        "sent"
+    );
+    assert!(
+        event_kinds(&app, &ctx, &m)
+            .await
+            .contains(&"resend_queued".to_string())
+    );
 }
 
 #[tokio::test]
@@ -368,6 +463,11 @@ Thank you for your email. I am out of the office until {back} with limited acces
     assert!(c.f.lead_stage.is_none(), "an auto-reply is not a lead");
     let acts = activity_kinds(&app, &ctx, c.id).await;
     assert!(acts.contains(&"email.auto_reply".to_string()), "{acts:?}");
+    let e = campaigns::status(&app, &ctx, m.campaign_id.unwrap())
+        .await
+        .unwrap()
+        .engagement;
+    assert_eq!((e.auto_replied, e.replied), (1, 0), "{e:?}");
 }
 
 #[tokio::test]
@@ -709,4 +809,438 @@ async fn a_member_answers_a_conversation_through_the_campaign_sender() {
     let dirs: Vec<&str> = entries.iter().map(|e| e.direction.as_str()).collect();
     assert_eq!(dirs, vec!["out", "in", "out"]);
     assert_eq!(c.unread, 0, "read once opened");
+}
+
+/// A loopback HTTP receiver for the reply webhook: answers each request with the next status
+/// of `statuses` (200 once they run out) and keeps what it got.
+struct Receiver {
+    url: String,
+    got: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Received {
+    headers: std::collections::HashMap<String, String>,
+    body: String,
+    answered: u16,
+}
+
+async fn receiver(statuses: Vec<u16>) -> Receiver {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks/prospector", l.local_addr().unwrap());
+    let got: std::sync::Arc<std::sync::Mutex<Vec<Received>>> = Default::default();
+    let g = got.clone();
+    tokio::spawn(async move {
+        let mut statuses = statuses.into_iter();
+        loop {
+            let Ok((mut sock, _)) = l.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let head_end = loop {
+                let n = sock.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break Some(i + 4);
+                }
+            };
+            let Some(head_end) = head_end else { continue };
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+            let headers: std::collections::HashMap<String, String> = head
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+                .collect();
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            while buf.len() < head_end + len {
+                let n = sock.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
+            let status = statuses.next().unwrap_or(200);
+            g.lock().unwrap().push(Received {
+                headers,
+                body,
+                answered: status,
+            });
+            let answer =
+                format!("HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+            let _ = sock.write_all(answer.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    Receiver { url, got }
+}
+
+/// Run queued jobs (retries due at once) until `done` holds or 200 rounds pass.
+async fn run_jobs_until<F, Fut>(app: &App, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut opts = prospector_app::jobs::WorkerOptions::from_config(app.config());
+    opts.retry_base_ms = 1;
+    opts.retry_cap_ms = 1;
+    let registry = prospector_app::jobs::Registry::standard();
+    for _ in 0..200 {
+        if done().await {
+            return;
+        }
+        prospector_app::jobs::run_one(app, &registry, &opts)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(done().await, "jobs did not get there");
+}
+
+#[tokio::test]
+async fn a_reply_notifies_in_the_app_and_at_the_signed_webhook_with_retries() {
+    use prospector_app::notifications;
+    let (app, ctx, _dir) = setup().await;
+    campaign_sent(&app, &ctx, &["ana@bakery.example"]).await;
+    let m = sent_to(&app, &ctx, "ana@bakery.example").await;
+    // The receiver fails the first attempt.
+    let r = receiver(vec![503]).await;
+    assert!(
+        notifications::set_webhook(&app, &ctx, "ftp://nope.example", None, true)
+            .await
+            .is_err()
+    );
+    let hook = notifications::set_webhook(&app, &ctx, &r.url, None, true)
+        .await
+        .unwrap();
+    let secret = hook.secret.clone().expect("a new secret is shown once");
+    assert!(
+        notifications::webhook(&app, &ctx)
+            .await
+            .unwrap()
+            .unwrap()
+            .secret
+            .is_none()
+    );
+
+    let raw = reply_to(&m, "ana@bakery.example", "notify1@bakery.example");
+    let o = inbound::process_raw(&app, ctx.ws, Source::Imap, raw.as_bytes(), None)
+        .await
+        .unwrap();
+    assert!(o.actions.contains(&"notified".to_string()), "{o:?}");
+    // Processing the same message again notifies nobody twice.
+    let again = inbound::process_raw(&app, ctx.ws, Source::Imap, raw.as_bytes(), None)
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    let list = notifications::list(&app, &ctx, None, 50, false)
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert!(list[0].title.starts_with("New lead:"), "{}", list[0].title);
+    assert_eq!(
+        list[0].link.as_deref(),
+        Some(format!("conversations/{}", o.conversation_id.unwrap()).as_str())
+    );
+    assert_eq!(notifications::unread_count(&app, &ctx).await.unwrap(), 1);
+
+    // The delivery: 503, retried with backoff, then 200.
+    let ws = ctx.ws;
+    run_jobs_until(&app, || async {
+        prospector_app::store::notifications::list_deliveries(app.db(), ws, None, 10)
+            .await
+            .unwrap()
+            .first()
+            .is_some_and(|d| d.state == "delivered")
+    })
+    .await;
+    let d = notifications::deliveries(&app, &ctx, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        (d[0].attempts, d[0].last_status, d[0].event.as_str()),
+        (2, Some(200), "reply.received")
+    );
+    let got = r.got.lock().unwrap().clone();
+    assert_eq!(
+        got.iter().map(|g| g.answered).collect::<Vec<_>>(),
+        vec![503, 200]
+    );
+    let now = prospector_app::core::time::now_ms() / 1000;
+    for g in &got {
+        assert_eq!(
+            g.headers.get("x-prospector-delivery").map(String::as_str),
+            Some(d[0].id.to_string().as_str()),
+            "the same delivery id on every attempt"
+        );
+        assert_eq!(
+            g.headers.get("x-prospector-event").map(String::as_str),
+            Some("reply.received")
+        );
+        let sig = g.headers.get("x-prospector-signature").map(String::as_str);
+        let t = notifications::verify_signature(&secret, g.body.as_bytes(), sig, now)
+            .expect("a valid signature");
+        assert_eq!(
+            g.headers.get("x-prospector-timestamp").map(String::as_str),
+            Some(t.to_string().as_str())
+        );
+        assert!(
+            notifications::verify_signature("a-different-secret-123", g.body.as_bytes(), sig, now)
+                .is_err()
+        );
+    }
+    let body: serde_json::Value = serde_json::from_str(&got[1].body).unwrap();
+    assert_eq!(body["event"], "reply.received");
+    assert_eq!(body["contact"]["email"], "ana@bakery.example");
+    assert_eq!(body["lead_created"], true);
+    assert!(body["text"].as_str().unwrap().contains("Thursday"));
+    assert!(
+        body["conversation"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://prospector.example/w/")
+    );
+
+    // Marking read.
+    let n = notifications::mark_read(&app, &ctx, list[0].id)
+        .await
+        .unwrap();
+    assert!(n.read_at.is_some());
+    assert_eq!(notifications::unread_count(&app, &ctx).await.unwrap(), 0);
+    assert_eq!(notifications::mark_all_read(&app, &ctx).await.unwrap(), 0);
+    assert!(notifications::mark_read(&app, &ctx, 999_999).await.is_err());
+
+    // A receiver that is gone: every attempt fails, the delivery gives up after the last.
+    let gone = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/", l.local_addr().unwrap())
+    };
+    notifications::set_webhook(&app, &ctx, &gone, Some("a-secret-of-16-chars"), true)
+        .await
+        .unwrap();
+    let t = notifications::send_test(&app, &ctx).await.unwrap();
+    run_jobs_until(&app, || async {
+        notifications::delivery(&app, &ctx, t.id)
+            .await
+            .unwrap()
+            .state
+            == "failed"
+    })
+    .await;
+    let t = notifications::delivery(&app, &ctx, t.id).await.unwrap();
+    assert_eq!(t.attempts, notifications::MAX_ATTEMPTS);
+    assert!(t.last_error.is_some(), "{t:?}");
+}
+
+#[tokio::test]
+async fn a_reply_reaches_an_idle_mailbox_within_seconds_and_a_bounce_suppresses() {
+    let Some(dovecot) = imap_dovecot::Dovecot::start() else {
+        return;
+    };
+    let (app, ctx, _dir) = setup().await;
+    campaign_sent(&app, &ctx, &["ana@bakery.example", "olga@cafe.example"]).await;
+    let ana = sent_to(&app, &ctx, "ana@bakery.example").await;
+    let olga = sent_to(&app, &ctx, "olga@cafe.example").await;
+    let mb = mailboxes::set_for_sender(&app, &ctx, "sam", &dovecot.url("sam", "INBOX"))
+        .await
+        .unwrap();
+    let watch = {
+        let (app, mb) = (app.clone(), mb.clone());
+        tokio::spawn(async move {
+            mailboxes::watch_mailbox(&app, &mb, std::time::Duration::from_secs(20)).await
+        })
+    };
+    // Wait for the first (empty) poll, so what follows can only arrive through IDLE.
+    let t0 = std::time::Instant::now();
+    while store_inbound::get_mailbox(app.db(), ctx.ws, mb.id)
+        .await
+        .unwrap()
+        .last_polled_at
+        .is_none()
+    {
+        assert!(t0.elapsed().as_secs() < 10, "the first poll did not happen");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut imap = dovecot.raw("sam").await;
+    imap.append(
+        "INBOX",
+        reply_to(&ana, "ana@bakery.example", "idle1@bakery.example").as_bytes(),
+    )
+    .await;
+    let appended = std::time::Instant::now();
+    let contact = ContactId(ana.contact_id.unwrap());
+    loop {
+        let c = contacts::contact(&app, &ctx, contact).await.unwrap();
+        if c.f.lead_stage.as_deref() == Some("new") {
+            break;
+        }
+        assert!(
+            appended.elapsed().as_secs() < 10,
+            "the reply was not picked up through IDLE"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let caught = appended.elapsed();
+    println!(
+        "reply picked up through IDLE {} ms after it arrived",
+        caught.as_millis()
+    );
+    assert!(
+        conversations::of_contact(app.db(), ctx.ws, contact, "email")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(enrollment_of(&app, &ctx, &ana).await.state, "stopped");
+    assert_eq!(enrollment_of(&app, &ctx, &olga).await.state, "active");
+
+    let ours = olga.message_id_header.clone().unwrap();
+    let dsn = format!(
+        "From: MAILER-DAEMON@mail.agency.example\r\nTo: sam@agency.example\r\n\
+Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-idle@mail.agency.example>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\r\n\r\n\
+--R\r\nContent-Type: text/plain\r\n\r\nUndeliverable.\r\n\r\n--R\r\nContent-Type: message/delivery-status\r\n\r\n\
+Reporting-MTA: dns; mail.agency.example\r\n\r\nFinal-Recipient: rfc822; olga@cafe.example\r\n\
+Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n\
+--R\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {ours}\r\nTo: olga@cafe.example\r\n\r\n--R--\r\n"
+    );
+    imap.append("INBOX", dsn.as_bytes()).await;
+    imap.logout().await;
+    let appended = std::time::Instant::now();
+    while !suppressions::is_suppressed(app.db(), ctx.ws, "email", "olga@cafe.example")
+        .await
+        .unwrap()
+    {
+        assert!(
+            appended.elapsed().as_secs() < 10,
+            "the bounce was not picked up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The rest of the bounce's effects follow the suppression in the same processing.
+    while email_verifications(&app, &ctx, olga.contact_id.unwrap())
+        .await
+        .is_empty()
+    {
+        assert!(
+            appended.elapsed().as_secs() < 10,
+            "the address was not marked invalid"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(enrollment_of(&app, &ctx, &olga).await.state, "stopped");
+    let v = email_verifications(&app, &ctx, olga.contact_id.unwrap()).await;
+    assert_eq!(v.first().map(|f| f.value.as_str()), Some("invalid"));
+
+    let report = watch.await.unwrap().unwrap();
+    assert_eq!(report.idle, Some(true), "{report:?}");
+    assert!(report.idle_wakeups >= 2, "{report:?}");
+    assert_eq!((report.processed, report.duplicates), (2, 0), "{report:?}");
+    assert!(report.error.is_none(), "{report:?}");
+}
+
+/// The issue's "done when", with the worker as `prospector serve` runs it: the scheduler
+/// enqueues the minute's poll, the poll idles, a reply to a campaign message is a lead with
+/// a conversation well within one polling interval, its sequence stops, and a hard bounce
+/// suppresses the address.
+#[tokio::test]
+async fn with_the_worker_running_a_reply_is_a_lead_within_one_polling_interval() {
+    let Some(dovecot) = imap_dovecot::Dovecot::start() else {
+        return;
+    };
+    let (app, ctx, _dir) = setup().await;
+    campaign_sent(&app, &ctx, &["ana@bakery.example", "olga@cafe.example"]).await;
+    let ana = sent_to(&app, &ctx, "ana@bakery.example").await;
+    let olga = sent_to(&app, &ctx, "olga@cafe.example").await;
+    let mb = mailboxes::set_for_sender(&app, &ctx, "sam", &dovecot.url("sam", "INBOX"))
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = prospector_app::jobs::Worker::new(
+        app.clone(),
+        prospector_app::jobs::Registry::standard(),
+        prospector_app::jobs::Scheduler::standard(),
+        prospector_app::jobs::WorkerOptions::from_config(app.config()),
+    );
+    let running = tokio::spawn(worker.run(stopped));
+    let started = std::time::Instant::now();
+    let mut imap = dovecot.raw("sam").await;
+    imap.append(
+        "INBOX",
+        reply_to(&ana, "ana@bakery.example", "worker1@bakery.example").as_bytes(),
+    )
+    .await;
+    let contact = ContactId(ana.contact_id.unwrap());
+    loop {
+        let c = contacts::contact(&app, &ctx, contact).await.unwrap();
+        let conv = conversations::of_contact(app.db(), ctx.ws, contact, "email")
+            .await
+            .unwrap();
+        if c.f.lead_stage.as_deref() == Some("new") && conv.is_some() {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "no lead within one polling interval (60 s)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!(
+        "with the worker running: lead and conversation {} ms after the reply arrived",
+        started.elapsed().as_millis()
+    );
+    assert_eq!(enrollment_of(&app, &ctx, &ana).await.state, "stopped");
+    assert_eq!(enrollment_of(&app, &ctx, &olga).await.state, "active");
+    let ours = olga.message_id_header.clone().unwrap();
+    let dsn = format!(
+        "From: MAILER-DAEMON@mail.agency.example\r\nTo: sam@agency.example\r\n\
+Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-worker@mail.agency.example>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\r\n\r\n\
+--R\r\nContent-Type: message/delivery-status\r\n\r\n\
+Reporting-MTA: dns; mail.agency.example\r\n\r\nFinal-Recipient: rfc822; olga@cafe.example\r\n\
+Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n\
+--R\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {ours}\r\nTo: olga@cafe.example\r\n\r\n--R--\r\n"
+    );
+    imap.append("INBOX", dsn.as_bytes()).await;
+    imap.logout().await;
+    let appended = std::time::Instant::now();
+    while !suppressions::is_suppressed(app.db(), ctx.ws, "email", "olga@cafe.example")
+        .await
+        .unwrap()
+    {
+        assert!(
+            appended.elapsed().as_secs() < 60,
+            "the bounce was not picked up within one polling interval"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!(
+        "with the worker running: hard bounce suppressed {} ms after it arrived",
+        appended.elapsed().as_millis()
+    );
+    // Stopping the sequence follows the suppression in the same processing.
+    while enrollment_of(&app, &ctx, &olga).await.state != "stopped" {
+        assert!(
+            appended.elapsed().as_secs() < 60,
+            "the sequence did not stop"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let saved = store_inbound::get_mailbox(app.db(), ctx.ws, mb.id)
+        .await
+        .unwrap();
+    assert!(saved.last_error.is_none(), "{saved:?}");
+    let _ = stop.send(true);
+    running.abort();
 }

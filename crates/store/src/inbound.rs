@@ -209,6 +209,15 @@ pub async fn mark_processed(
     Ok(())
 }
 
+/// Forget that an inbound message was processed (its processing failed), so the next
+/// delivery of the same message processes it again.
+pub async fn clear_processed(db: &Db, ws: WorkspaceId, id: i64) -> Result<()> {
+    on_db!(db, p => sqlx::query(
+        "UPDATE inbound_messages SET processed_at = NULL WHERE workspace_id = $1 AND id = $2")
+        .bind(ws.0).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 pub async fn get_inbound(db: &Db, ws: WorkspaceId, id: i64) -> Result<InboundMessage> {
     let sql =
         format!("SELECT {INBOUND_COLS} FROM inbound_messages WHERE workspace_id = $1 AND id = $2");
@@ -285,6 +294,13 @@ pub async fn get_webhook_event(db: &Db, id: i64) -> Result<WebhookEvent> {
     let sql = format!("SELECT {WEBHOOK_COLS} FROM webhook_events WHERE id = $1");
     on_db!(db, p => sqlx::query_as::<_, WebhookEvent>(&sql).bind(id).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
+}
+
+/// Record why applying a webhook event failed (it stays unprocessed; the job retries).
+pub async fn set_webhook_error(db: &Db, id: i64, error: &str) -> Result<()> {
+    on_db!(db, p => sqlx::query("UPDATE webhook_events SET error = $2 WHERE id = $1")
+        .bind(id).bind(error).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 pub async fn mark_webhook_processed(db: &Db, id: i64, error: Option<&str>) -> Result<()> {

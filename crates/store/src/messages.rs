@@ -1370,6 +1370,12 @@ pub struct Engagements {
     pub bounced: i64,
     pub unsubscribed: i64,
     pub complained: i64,
+    /// Messages answered by an auto-reply (out of office...): the sequence went on or waited.
+    #[sqlx(default)]
+    pub auto_replied: i64,
+    /// Messages that soft-bounced at least once (mailbox full, greylisted...).
+    #[sqlx(default)]
+    pub soft_bounced: i64,
 }
 
 const ENGAGEMENT_COLS: &str = "COUNT(*) AS messages, COUNT(sent_at) AS sent, \
@@ -1382,10 +1388,22 @@ pub async fn campaign_stats(db: &Db, ws: WorkspaceId, campaign: CampaignId) -> R
     let sql = format!(
         "SELECT {ENGAGEMENT_COLS} FROM messages WHERE workspace_id = $1 AND campaign_id = $2"
     );
-    Ok(
-        on_db!(db, p => sqlx::query_as::<_, Engagements>(&sql).bind(ws.0).bind(campaign.0)
-        .fetch_one(p).await)?,
-    )
+    let mut e = on_db!(db, p => sqlx::query_as::<_, Engagements>(&sql).bind(ws.0).bind(campaign.0)
+        .fetch_one(p).await)?;
+    // Inbound effects that leave no column on the message, only an event.
+    let kinds: Vec<(String, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT ev.kind, COUNT(DISTINCT ev.message_id) FROM message_events ev \
+         JOIN messages m ON m.id = ev.message_id AND m.workspace_id = ev.workspace_id \
+         WHERE m.workspace_id = $1 AND m.campaign_id = $2 \
+         AND ev.kind IN ('auto_reply', 'soft_bounce') GROUP BY ev.kind")
+        .bind(ws.0).bind(campaign.0).fetch_all(p).await)?;
+    for (kind, n) in kinds {
+        match kind.as_str() {
+            "auto_reply" => e.auto_replied = n,
+            _ => e.soft_bounced = n,
+        }
+    }
+    Ok(e)
 }
 
 /// Totals of one step and variant (variant `None`: the step's own content).

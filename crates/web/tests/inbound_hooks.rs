@@ -443,3 +443,229 @@ Message-ID: <page1@bakery.example>\r\nIn-Reply-To: {}\r\n\r\nHappy to talk <b>so
     assert!(html.contains("data-mailbox-error"));
     assert!(!html.contains("secret-pw"), "the password is never shown");
 }
+
+#[tokio::test]
+async fn notifications_webhook_settings_and_the_inbound_api() {
+    let o = common::signed_in_owner("owner@notify.example", "Notify Co").await;
+    let m = sent_in(&o.app, &o.ctx, "ana@bakery.example").await;
+    let w = format!("{}/w/{}", o.base, o.slug);
+    let api = format!("{}/api/v1", o.base);
+    let get = |path: String| {
+        let c = o.client.clone();
+        async move {
+            let r = c.get(path).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let bearer = |rb: reqwest::RequestBuilder| rb.bearer_auth(&o.token);
+
+    // The fixture's notification, read: the bell has no count.
+    let r = bearer(o.client.post(format!("{api}/notifications/read-all")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (st, html) = get(format!("{w}/notifications/bell")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains("data-bell") && !html.contains("data-bell-count"),
+        "{html}"
+    );
+    let (_, html) = get(format!("{w}/dashboard")).await;
+    assert!(
+        html.contains("/notifications/bell"),
+        "every page loads the bell"
+    );
+
+    // Settings → Webhooks: an inbound-parse endpoint made from the page...
+    let r = o
+        .client
+        .post(format!("{w}/settings/webhooks/endpoints"))
+        .form(&[("_csrf", o.csrf.as_str()), ("provider", "inbound")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let path = html
+        .split("/hooks/inbound/")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .map(|t| format!("/hooks/inbound/{t}"))
+        .expect("the new endpoint URL is shown");
+    let r = o
+        .client
+        .post(format!("{w}/settings/webhooks/endpoints"))
+        .form(&[
+            ("_csrf", o.csrf.as_str()),
+            ("provider", "sendgrid"),
+            ("secret", "not a key"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "a bad key is named, not a 500"
+    );
+    // ... and the reply webhook set over the API (the secret shown once).
+    let r = bearer(o.client.put(format!("{api}/webhook")))
+        .json(&serde_json::json!({"url": "not a url"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = bearer(o.client.put(format!("{api}/webhook")))
+        .json(&serde_json::json!({"url": "http://127.0.0.1:9/hook", "enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let set: serde_json::Value = r.json().await.unwrap();
+    assert!(set["secret"].as_str().unwrap().starts_with("pwhsec_"));
+    let got: serde_json::Value = bearer(o.client.get(format!("{api}/webhook")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["webhook"]["url"], "http://127.0.0.1:9/hook");
+    assert!(got["webhook"].get("secret").is_none(), "{got}");
+    let (st, html) = get(format!("{w}/settings/webhooks")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("http://127.0.0.1:9/hook"));
+    assert!(html.contains("data-endpoint=\"inbound\""));
+    assert!(
+        !html.contains(set["secret"].as_str().unwrap()),
+        "the secret is not shown again"
+    );
+    let r = bearer(o.client.post(format!("{api}/webhook/test")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let d: serde_json::Value = r.json().await.unwrap();
+    let r = bearer(
+        o.client
+            .get(format!("{api}/webhook/deliveries/{}", d["id"])),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let eps: serde_json::Value = bearer(o.client.get(format!("{api}/inbound-endpoints")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        eps["data"][0]["url"].as_str().unwrap().ends_with(&path),
+        "{eps}"
+    );
+
+    // A reply posted to the endpoint: a lead, a conversation, a notification.
+    let raw = format!(
+        "From: Ana <ana@bakery.example>\r\nTo: sam@agency.example\r\nSubject: Re: Hello\r\n\
+Message-ID: <api1@bakery.example>\r\nIn-Reply-To: {}\r\n\r\nLet's talk.\r\n",
+        m.message_id_header.clone().unwrap()
+    );
+    let r = o
+        .client
+        .post(format!("{}{path}", o.base))
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, html) = get(format!("{w}/notifications/bell")).await;
+    assert!(html.contains("data-bell-count>1<"), "{html}");
+    let (st, html) = get(format!("{w}/notifications")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("data-read=\"false\""), "{html}");
+
+    let leads: serde_json::Value = bearer(o.client.get(format!("{api}/leads?q=ana")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(leads["data"][0]["email"], "ana@bakery.example", "{leads}");
+    let convs: serde_json::Value = bearer(o.client.get(format!("{api}/conversations")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conv = convs["data"][0]["id"].as_i64().unwrap();
+    let thread: serde_json::Value = bearer(o.client.get(format!("{api}/conversations/{conv}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(thread["entries"].as_array().unwrap().len(), 2, "{thread}");
+    let r = bearer(o.client.post(format!("{api}/conversations/{conv}/reply")))
+        .json(&serde_json::json!({"body": "  "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = bearer(o.client.post(format!("{api}/conversations/{conv}/reply")))
+        .json(&serde_json::json!({"body": "Thursday?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+
+    let notes: serde_json::Value = bearer(o.client.get(format!("{api}/notifications?unread=true")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(notes["unread"], 1, "{notes}");
+    let id = notes["data"][0]["id"].as_i64().unwrap();
+    assert_eq!(
+        notes["data"][0]["link"],
+        format!("conversations/{conv}"),
+        "{notes}"
+    );
+    // The page's "Open" marks it read and goes to the conversation.
+    let r = o
+        .client
+        .post(format!("{w}/notifications/{id}/read"))
+        .form(&[("_csrf", o.csrf.as_str()), ("then", "open")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("/w/{}/conversations/{conv}", o.slug)
+    );
+    let r = bearer(o.client.post(format!("{api}/notifications/{id}/read")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = bearer(o.client.post(format!("{api}/notifications/999999/read")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (_, html) = get(format!("{w}/notifications/bell")).await;
+    assert!(!html.contains("data-bell-count"), "{html}");
+    let r = bearer(o.client.delete(format!("{api}/webhook")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}

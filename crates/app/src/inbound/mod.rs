@@ -16,14 +16,18 @@ pub use process::{Outcome, Source, process_raw};
 pub(crate) fn register(r: &mut crate::jobs::Registry) {
     r.add(POLL_JOB, mailboxes::job);
     r.add(webhooks::WEBHOOK_JOB, webhooks::job);
+    r.add(crate::notifications::DELIVER_JOB, crate::notifications::job);
 }
 
-/// The recurring inbound jobs: poll every mailbox each minute.
+/// The recurring inbound jobs: poll every mailbox each minute (and wait with IDLE in
+/// between where the server supports it).
 pub fn schedules() -> Vec<crate::jobs::Recurring> {
     vec![crate::jobs::Recurring {
         name: "inbound-poll".into(),
         kind: POLL_JOB.into(),
-        payload: "{}".into(),
+        // Each run keeps IDLE connections open for most of its minute.
+        payload: serde_json::json!({"idle_ms": mailboxes::IDLE_WINDOW.as_millis() as u64})
+            .to_string(),
         every_ms: 60_000,
     }]
 }

@@ -154,11 +154,7 @@ pub async fn process_from(
 }
 
 async fn clear_processed(app: &App, ws: WorkspaceId, id: i64) -> AppResult<()> {
-    prospector_store::on_db!(app.db(), p => sqlx::query(
-        "UPDATE inbound_messages SET processed_at = NULL WHERE workspace_id = $1 AND id = $2")
-        .bind(ws.0).bind(id).execute(p).await.map(|r| r.rows_affected()))
-    .map_err(prospector_store::StoreError::from)?;
-    Ok(())
+    Ok(inbound::clear_processed(app.db(), ws, id).await?)
 }
 
 /// Our message the inbound one answers, by Message-ID (the original of a bounce first, then
@@ -239,7 +235,7 @@ async fn activity(
     Ok(())
 }
 
-fn snippet(s: &str) -> String {
+pub(crate) fn snippet(s: &str) -> String {
     let t: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     match t.char_indices().nth(140) {
         Some((i, _)) => format!("{}…", &t[..i]),
@@ -356,6 +352,22 @@ async fn on_reply(
     .await?;
     out.conversation_id = Some(conv.id);
     out.actions.push("conversation".into());
+    crate::notifications::reply_received(
+        app,
+        ws,
+        &crate::notifications::ReplyEvent {
+            inbound_id,
+            contact: ContactId(contact),
+            conversation_id: conv.id,
+            message_id: m.id,
+            from: c.from.as_deref(),
+            subject: c.subject.as_deref(),
+            text: &text,
+            became_lead: out.became_lead,
+        },
+    )
+    .await?;
+    out.actions.push("notified".into());
     Ok(())
 }
 
@@ -472,6 +484,7 @@ async fn on_bounce(
                 &detail,
                 r.reason.as_str(),
                 data,
+                !c.delayed,
                 &mut out.actions,
             )
             .await?;
@@ -507,6 +520,7 @@ pub(crate) async fn hard_bounce(
     .await?;
     if let Some(contact) = m.contact_id {
         crate::outreach::events::stop_contact(app, ws, ContactId(contact), "bounce").await?;
+        mark_email_invalid(app, ws, ContactId(contact), addr, reason, detail, &data).await?;
     }
     actions.push(format!("suppressed:{addr}"));
     activity(
@@ -520,8 +534,60 @@ pub(crate) async fn hard_bounce(
     .await
 }
 
+/// Record that the contact's address is undeliverable, as an `email_verification` fact
+/// with status `invalid` — the same record an address check makes, so the contact page and
+/// API show it where people look for it ("invalid: hard bounce 5.1.1 ...") and a later
+/// successful check can supersede it. Only when the bounced address is the contact's
+/// current one (an old address bouncing says nothing about the new one).
+async fn mark_email_invalid(
+    app: &App,
+    ws: WorkspaceId,
+    contact: ContactId,
+    addr: &str,
+    reason: &str,
+    detail: &str,
+    data: &serde_json::Value,
+) -> AppResult<()> {
+    let db = app.db();
+    let c = contacts::get(db, ws, contact).await?;
+    if !c
+        .f
+        .email
+        .as_deref()
+        .is_some_and(|e| e.trim().eq_ignore_ascii_case(addr))
+    {
+        return Ok(());
+    }
+    let status = data.get("status").and_then(|s| s.as_str()).unwrap_or("");
+    let why = format!(
+        "hard bounce{}: {}",
+        if status.is_empty() {
+            String::new()
+        } else {
+            format!(" {status}")
+        },
+        if detail.is_empty() { reason } else { detail }
+    );
+    let fact = prospector_store::facts::NewFact {
+        kind: "email_verification".into(),
+        value: "invalid".into(),
+        data: json!({
+            "email": addr, "status": "invalid", "source": "bounce", "reason": reason,
+            "reasons": [snippet(&why)], "bounce": data,
+        })
+        .to_string(),
+        source_url: None,
+        confidence: 1.0,
+    };
+    prospector_store::facts::insert_contact_fact(db, ws, contact, c.f.company_id, &fact).await?;
+    Ok(())
+}
+
 /// A temporary failure: an event on the message; the address is suppressed (and the
-/// sequences stopped) once it soft-bounced [`SOFT_BOUNCE_LIMIT`] times.
+/// sequences stopped) once it soft-bounced [`SOFT_BOUNCE_LIMIT`] times. Before that, when
+/// the sending server gave up (`retry`; a "delayed" notice means it is still trying) on a
+/// message of a running sequence, the same message is sent again after
+/// [`SOFT_RETRY_DELAYS_MS`] (by soft bounce count) — once per bounced message.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn soft_bounce(
     app: &App,
@@ -531,6 +597,7 @@ pub(crate) async fn soft_bounce(
     detail: &str,
     reason: &str,
     data: serde_json::Value,
+    retry: bool,
     actions: &mut Vec<String>,
 ) -> AppResult<()> {
     let db = app.db();
@@ -554,8 +621,84 @@ pub(crate) async fn soft_bounce(
         }
         actions.push(format!("suppressed:{addr}"));
         summary.push_str(&format!(" ({count} soft bounces: suppressed)"));
+    } else if retry && let Some(at) = resend_later(app, ws, m, count).await? {
+        actions.push(format!("resend:{}", at.0));
+        summary.push_str(&format!(
+            " (sent again in {} h)",
+            soft_retry_delay_ms(count) / 3_600_000
+        ));
     }
     activity(app, ws, m.contact_id, "email.soft_bounce", &summary, data).await
+}
+
+/// How long to wait before sending a soft-bounced message again, by how many soft bounces
+/// the address has had (a full mailbox or a busy server usually recovers within hours).
+pub const SOFT_RETRY_DELAYS_MS: [i64; 2] = [4 * 3_600_000, 24 * 3_600_000];
+
+fn soft_retry_delay_ms(count: i64) -> i64 {
+    let i = usize::try_from(count.saturating_sub(1)).unwrap_or(0);
+    SOFT_RETRY_DELAYS_MS[i.min(SOFT_RETRY_DELAYS_MS.len() - 1)]
+}
+
+/// Queue a copy of `m` (new Message-ID, same campaign, step and content) for later, when
+/// its sequence is still running and it was not already resent. The copy belongs to the
+/// campaign, so a reply, bounce or unsubscribe before it goes out withdraws it.
+async fn resend_later(
+    app: &App,
+    ws: WorkspaceId,
+    m: &Message,
+    count: i64,
+) -> AppResult<Option<MessageId>> {
+    let db = app.db();
+    let (Some(eid), Some(_)) = (m.enrollment_id, m.campaign_id) else {
+        return Ok(None);
+    };
+    let e = enrollments::get(db, ws, EnrollmentId(eid)).await?;
+    if e.state != enrollments::ACTIVE {
+        return Ok(None);
+    }
+    if messages::events(db, ws, m.mid())
+        .await?
+        .iter()
+        .any(|ev| ev.kind == "resend_queued")
+    {
+        return Ok(None);
+    }
+    let from = m.from_address.clone().unwrap_or_default();
+    let copy = messages::queue(
+        db,
+        ws,
+        &messages::NewMessage {
+            campaign_id: m.campaign_id.map(prospector_store::CampaignId),
+            contact_id: m.contact_id.map(ContactId),
+            step_id: m.step_id.map(prospector_store::StepId),
+            variant_id: m.variant_id.map(prospector_store::VariantId),
+            channel: m.channel.clone(),
+            sender_id: m.sender_id.map(prospector_store::SenderId),
+            from_address: m.from_address.clone(),
+            to_address: m.to_address.clone(),
+            subject: m.subject.clone(),
+            body_text: m.body_text.clone(),
+            body_html: m.body_html.clone(),
+            message_id_header: Some(crate::outreach::engine::message_id_for(&from)),
+            in_reply_to: m.in_reply_to.clone(),
+            unsubscribe_token: Some(crate::crypto::random_token(18)),
+            scheduled_at: now_ms() + soft_retry_delay_ms(count),
+            ..Default::default()
+        },
+    )
+    .await?;
+    messages::append_event(
+        db,
+        ws,
+        m.mid(),
+        "resend_queued",
+        Some(&format!("sent again as message {}", copy.id)),
+        &json!({"message_id": copy.id, "scheduled_at": copy.scheduled_at}).to_string(),
+        now_ms(),
+    )
+    .await?;
+    Ok(Some(MessageId(copy.id)))
 }
 
 async fn on_complaint(

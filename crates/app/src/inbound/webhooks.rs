@@ -15,10 +15,10 @@ use prospector_channels::email::events::{
 };
 use prospector_core::role::Permission;
 use prospector_core::time::now_ms;
+use prospector_store::WorkspaceId;
 use prospector_store::inbound::{self, WebhookEndpoint};
 use prospector_store::jobs::{self as store_jobs, NewJob};
 use prospector_store::messages::{self, Engagement, Message};
-use prospector_store::{WorkspaceId, on_db};
 use serde::Serialize;
 use serde_json::json;
 
@@ -301,7 +301,8 @@ pub async fn apply(app: &App, id: i64) -> AppResult<Vec<String>> {
             if *hard {
                 process::hard_bounce(app, ws, &m, &addr, &detail, &why, data, &mut actions).await?;
             } else {
-                process::soft_bounce(app, ws, &m, &addr, &detail, &why, data, &mut actions).await?;
+                process::soft_bounce(app, ws, &m, &addr, &detail, &why, data, true, &mut actions)
+                    .await?;
             }
         }
         EmailEventKind::SpamReport => {
@@ -350,9 +351,9 @@ pub(crate) async fn job(ctx: JobCtx) -> JobResult {
         Ok(actions) => Ok(Some(json!({"actions": actions}))),
         Err(AppError::NotFound) => Err(JobError::Permanent("webhook event not found".into())),
         Err(e) => {
-            let _ = on_db!(ctx.app.db(), pool => sqlx::query(
-                "UPDATE webhook_events SET error = $2 WHERE id = $1")
-                .bind(p.id).bind(e.to_string()).execute(pool).await.map(|r| r.rows_affected()));
+            if let Err(se) = inbound::set_webhook_error(ctx.app.db(), p.id, &e.to_string()).await {
+                tracing::warn!(event = p.id, error = %se, "could not record the webhook error");
+            }
             Err(e.into())
         }
     }

@@ -1234,6 +1234,12 @@ pub async fn show(
             ),
         );
     }
+    if e.auto_replied > 0 {
+        stats.push(stat("auto_replied", "Auto-replies", e.auto_replied));
+    }
+    if e.soft_bounced > 0 {
+        stats.push(stat("soft_bounced", "Soft bounces", e.soft_bounced));
+    }
     if c.f.track_opens {
         stats.push(stat("opened", "Opened", e.opened));
     }

@@ -286,6 +286,13 @@ impl ImapClient {
         Ok(outcome)
     }
 
+    /// Whether the open connection's server announced IDLE (RFC 2177); `None` before the
+    /// first successful call. The poller idles only when this is `Some(true)`: a server
+    /// without IDLE is simply polled again on the next schedule.
+    pub fn supports_idle(&self) -> Option<bool> {
+        self.conn.as_ref().map(|c| c.idle)
+    }
+
     /// Logs out and closes the connection (a later call reconnects).
     pub async fn close(&mut self) {
         if let Some(mut conn) = self.conn.take() {
