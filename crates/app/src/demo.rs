@@ -55,6 +55,7 @@ const DEMO_ENROLLED: usize = 25;
 /// that name that exists already is left as it is.
 pub async fn seed_outreach(app: &App, ctx: &WsCtx) -> AppResult<()> {
     let db = app.db();
+    crate::messaging::seed_demo(app, ctx).await?;
     match prospector_store::senders::get_by_name(db, ctx.ws, DEMO_SENDER).await {
         Ok(_) => {}
         Err(prospector_store::StoreError::NotFound) => {

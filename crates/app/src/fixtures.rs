@@ -189,5 +189,37 @@ pub async fn seed_isolation(
     )
     .await?;
     ids.insert("message_id".into(), m.id.to_string());
+    ids.extend(crate::messaging::seed_isolation(app, ctx, marker).await?);
+    // Inbound: a conversation with the contact, a notification, and the reply webhook with
+    // one (test) delivery.
+    let conv = prospector_store::conversations::open(
+        app.db(),
+        ctx.ws,
+        contact.cid(),
+        "email",
+        Some(&format!("{marker} thread")),
+    )
+    .await?;
+    ids.insert("conversation_id".into(), conv.id.to_string());
+    let note = prospector_store::notifications::create(
+        app.db(),
+        ctx.ws,
+        &prospector_store::notifications::NewNotification {
+            kind: "reply",
+            title: &format!("{marker} replied"),
+            body: marker,
+            link: Some(&format!("conversations/{}", conv.id)),
+            contact: Some(contact.cid()),
+            conversation_id: Some(conv.id),
+            dedup_key: "isolation",
+        },
+    )
+    .await?
+    .ok_or_else(|| crate::AppError::Internal("fixture notification exists".into()))?;
+    ids.insert("notification_id".into(), note.id.to_string());
+    crate::notifications::set_webhook(app, ctx, "http://127.0.0.1:9/isolation", None, false)
+        .await?;
+    let d = crate::notifications::send_test(app, ctx).await?;
+    ids.insert("delivery_id".into(), d.id.to_string());
     Ok(ids)
 }

@@ -13,6 +13,8 @@ pub mod fixtures;
 pub mod imports;
 pub mod inbound;
 pub mod jobs;
+pub mod messaging;
+pub mod notifications;
 pub mod outreach;
 pub mod scans;
 pub mod scoring;

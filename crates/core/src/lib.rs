@@ -4,6 +4,7 @@
 pub mod backoff;
 pub mod ids;
 pub mod import;
+pub mod messaging;
 pub mod normalize;
 pub mod outreach;
 pub mod role;

@@ -2,6 +2,7 @@
 //! the same SQL text for both, one module per aggregate. Every query that reads or writes
 //! tenant data takes a [`WorkspaceId`]. No business rules live here.
 
+pub mod ai_usage;
 pub mod audit;
 pub mod campaigns;
 pub mod companies;
@@ -18,10 +19,13 @@ pub mod jobs;
 pub mod login_attempts;
 pub mod memberships;
 pub mod messages;
+pub mod messaging;
+pub mod notifications;
 pub mod query;
 pub mod scores;
 pub mod senders;
 pub mod sessions;
+pub mod settings;
 pub mod suppressions;
 pub mod tags;
 pub mod templates;

@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod health;
 pub mod hooks;
+pub mod hooks_messaging;
 pub mod metrics;
 pub mod pages;
 pub mod public;
@@ -52,6 +53,7 @@ pub fn router(app: App) -> Router {
         .merge(public::router())
         // Provider webhooks: verified by signature or URL token, never by cookie.
         .merge(hooks::router())
+        .merge(hooks_messaging::router())
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
         // One limit for every body (uploads included): the layer above, not axum's 2 MB default.

@@ -12,9 +12,15 @@ pub(super) fn register(r: &mut Registry) {
     r.add("system.fail", fail);
     r.add("contacts.import", crate::imports::job);
     r.add(crate::scans::JOB_KIND, crate::scans::job);
+    r.add(crate::scans::VERIFY_JOB, crate::scans::verify_job);
+    r.add(
+        crate::scans::AFTER_IMPORT_JOB,
+        crate::scans::after_import_job,
+    );
     r.add(crate::scoring::RESCORE_JOB, crate::scoring::job);
     crate::outreach::register(r);
     crate::inbound::register(r);
+    crate::messaging::register(r);
 }
 
 /// Delete expired sessions, old login attempts and finished jobs older than 14 days.

@@ -33,6 +33,7 @@ impl Scheduler {
             .into_iter()
             .chain(crate::outreach::schedules())
             .chain(crate::inbound::schedules())
+            .chain(crate::messaging::schedules())
             .collect(),
         }
     }

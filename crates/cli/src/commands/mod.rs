@@ -3,7 +3,9 @@
 
 mod accounts;
 mod contacts;
+mod inbound;
 mod mail;
+mod messaging;
 mod outreach;
 mod scan;
 mod scores;
@@ -81,6 +83,20 @@ pub enum Command {
     /// Create, enroll, start, pause, resume, stop and inspect outreach campaigns.
     #[command(subcommand)]
     Campaign(outreach::CampaignCmd),
+    /// List leads (contacts who replied, or set as leads), one JSON object per line.
+    Leads(inbound::LeadsArgs),
+    /// List reply notifications and mark them read.
+    #[command(subcommand)]
+    Notification(inbound::NotificationCmd),
+    /// Set, show, test or remove the workspace's signed reply webhook.
+    #[command(subcommand)]
+    Webhook(inbound::WebhookCmd),
+    /// WhatsApp Business: connect a number, templates, sends, broadcasts, log and costs.
+    #[command(subcommand)]
+    Whatsapp(messaging::WhatsAppCmd),
+    /// SMS through Twilio: connect a sender, send.
+    #[command(subcommand)]
+    Sms(messaging::SmsCmd),
 }
 
 impl Cli {
@@ -148,5 +164,10 @@ pub async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Command::Analyze(a) => scores::analyze(config, a).await,
         Command::Sender(c) => outreach::sender(config, c).await,
         Command::Campaign(c) => outreach::campaign(config, c).await,
+        Command::Leads(a) => inbound::leads(config, a).await,
+        Command::Notification(c) => inbound::notification(config, c).await,
+        Command::Webhook(c) => inbound::webhook(config, c).await,
+        Command::Whatsapp(c) => messaging::whatsapp(config, c).await,
+        Command::Sms(c) => messaging::sms(config, c).await,
     }
 }

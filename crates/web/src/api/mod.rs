@@ -8,15 +8,19 @@ pub mod account;
 pub mod campaigns;
 pub mod contacts;
 pub mod imports;
+pub mod inbound;
 pub mod jobs;
 pub mod json;
 pub mod members;
 pub mod messages;
+pub mod messaging;
 pub mod scans;
 pub mod scores;
 pub mod senders;
+pub mod sms;
 pub mod templates;
 pub mod tokens;
+pub mod whatsapp;
 
 use crate::AppState;
 use axum::Json;
@@ -89,10 +93,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scans::get_scan))
         .routes(routes!(scans::promote))
         .routes(routes!(scans::verify_email))
+        .routes(routes!(scans::verify_emails))
+        .routes(routes!(scans::get_scan_settings, scans::put_scan_settings))
         .routes(routes!(scores::get_score, scores::rescore))
         .routes(routes!(scores::get_analysis, scores::analyze))
         .routes(routes!(scores::get_icp, scores::put_icp))
         .routes(routes!(scores::rescore_all))
+        .routes(routes!(scores::get_ai_settings, scores::put_ai_settings))
+        .routes(routes!(scores::test_ai))
+        .routes(routes!(scores::ai_usage))
         .routes(routes!(senders::list, senders::create))
         .routes(routes!(senders::get, senders::update, senders::delete))
         .routes(routes!(senders::test))
@@ -125,7 +134,52 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::get, messages::edit))
         .routes(routes!(messages::replied))
         .routes(routes!(messages::retry))
-        .routes(routes!(messages::of_contact));
+        .routes(routes!(messages::of_contact))
+        .routes(routes!(inbound::leads))
+        .routes(routes!(inbound::conversations))
+        .routes(routes!(inbound::conversation))
+        .routes(routes!(inbound::reply))
+        .routes(routes!(inbound::notifications))
+        .routes(routes!(inbound::read_notification))
+        .routes(routes!(inbound::read_all))
+        .routes(routes!(
+            inbound::webhook,
+            inbound::set_webhook,
+            inbound::delete_webhook
+        ))
+        .routes(routes!(inbound::test_webhook))
+        .routes(routes!(inbound::deliveries))
+        .routes(routes!(inbound::delivery))
+        .routes(routes!(
+            inbound::inbound_endpoints,
+            inbound::set_inbound_endpoint
+        ));
+    let r = r
+        .routes(routes!(
+            whatsapp::connection,
+            whatsapp::connect,
+            whatsapp::disconnect
+        ))
+        .routes(routes!(whatsapp::test))
+        .routes(routes!(whatsapp::list_templates, whatsapp::create_template))
+        .routes(routes!(whatsapp::sync_templates))
+        .routes(routes!(whatsapp::get_template, whatsapp::delete_template))
+        .routes(routes!(whatsapp::send_template))
+        .routes(routes!(whatsapp::send_text))
+        .routes(routes!(
+            whatsapp::list_broadcasts,
+            whatsapp::create_broadcast
+        ))
+        .routes(routes!(whatsapp::get_broadcast))
+        .routes(routes!(sms::connection, sms::connect, sms::disconnect))
+        .routes(routes!(sms::test))
+        .routes(routes!(sms::send))
+        .routes(routes!(messaging::get_message))
+        .routes(routes!(messaging::log))
+        .routes(routes!(messaging::log_csv))
+        .routes(routes!(messaging::costs_list))
+        .routes(routes!(messaging::rates, messaging::set_rate))
+        .routes(routes!(messaging::delete_rate));
     let doc = r.get_openapi().clone();
     r.route(
         "/api/v1/openapi.json",

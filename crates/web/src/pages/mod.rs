@@ -9,12 +9,14 @@ mod contacts;
 mod imports;
 mod leads;
 mod messages;
+mod notifications;
 mod scans;
 mod scores;
 mod sections;
 mod senders;
 mod settings;
 mod templates;
+mod whatsapp;
 
 use crate::AppState;
 use crate::auth::{Page, Perm};
@@ -44,6 +46,8 @@ pub fn router() -> Router<AppState> {
         .merge(records())
         .merge(campaigns::router())
         .merge(leads::router())
+        .merge(whatsapp::router())
+        .merge(notifications::router())
         .route("/w/{slug}/settings", get(settings::to_profile))
         .route(
             "/w/{slug}/settings/profile",
@@ -91,6 +95,15 @@ pub fn router() -> Router<AppState> {
         )
         .route("/w/{slug}/settings/icp/preset", post(scores::apply_preset))
         .route("/w/{slug}/settings/icp/rescore", post(scores::rescore_all))
+        .route(
+            "/w/{slug}/settings/ai",
+            get(settings::ai).post(settings::save_ai),
+        )
+        .route("/w/{slug}/settings/ai/test", post(settings::test_ai))
+        .route(
+            "/w/{slug}/settings/scanning",
+            get(settings::scanning).post(settings::save_scanning),
+        )
         .route("/admin", get(admin::index))
         .route(
             "/admin/workspaces/{id}/{action}",
@@ -154,6 +167,8 @@ fn records() -> Router<AppState> {
         .route("/w/{slug}/companies/{id}/analysis", post(scores::analyze))
         .route("/w/{slug}/facts/{id}/promote", post(scans::promote))
         .route("/w/{slug}/contacts/{id}/verify-email", post(scans::verify))
+        .route("/w/{slug}/jobs/{id}", get(scans::job_page))
+        .route("/w/{slug}/jobs/{id}/events", get(scans::job_events))
         .route("/w/{slug}/imports", get(imports::list))
         .route("/w/{slug}/imports/{id}", get(imports::show))
         .route("/w/{slug}/imports/{id}/events", get(imports::events))
@@ -201,6 +216,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("leads", "Leads"),
     ("conversations", "Conversations"),
     ("campaigns", "Campaigns"),
+    ("messaging", "WhatsApp & SMS"),
     ("discovery", "Discovery"),
     ("templates", "Templates"),
     ("analytics", "Analytics"),
