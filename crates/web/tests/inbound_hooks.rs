@@ -583,6 +583,12 @@ Message-ID: <api1@bakery.example>\r\nIn-Reply-To: {}\r\n\r\nLet's talk.\r\n",
     assert_eq!(r.status(), StatusCode::OK);
     let (_, html) = get(format!("{w}/notifications/bell")).await;
     assert!(html.contains("data-bell-count>1<"), "{html}");
+    // Every page carries the count itself (no request of its own at load).
+    let (_, html) = get(format!("{w}/dashboard")).await;
+    assert!(
+        html.contains("data-bell-count>1<"),
+        "the page renders the count"
+    );
     let (st, html) = get(format!("{w}/notifications")).await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("data-read=\"false\""), "{html}");

@@ -38,6 +38,7 @@ pub async fn index(State(s): State<AppState>, PlatformAdmin(me): PlatformAdmin) 
         workspaces: mine,
         csrf: me.csrf.clone(),
         flash: None,
+        unread: 0,
     };
     let workspaces = prospector_app::store::workspaces::list_all(db, 500)
         .await

@@ -207,6 +207,9 @@ pub struct Shell {
     pub nav: Vec<NavItem>,
     pub csrf: String,
     pub flash: Option<Flash>,
+    /// Unread notifications of the workspace, for the bell (rendered with the page, so no
+    /// request of its own is in flight when the user clicks away; htmx refreshes it).
+    pub unread: i64,
 }
 
 /// The sidebar sections, in the order of the seeds' layout.
@@ -271,6 +274,7 @@ impl Shell {
             nav: nav(&p.ctx.slug, active, p.me.user.is_admin),
             csrf: p.me.csrf.clone(),
             flash: None,
+            unread: prospector_app::notifications::unread_count(app, &p.ctx).await?,
         })
     }
 
