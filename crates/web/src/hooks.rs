@@ -28,36 +28,42 @@ pub fn router() -> Router<AppState> {
 fn answer<T: serde::Serialize>(r: Result<T, AppError>) -> Response {
     match r {
         Ok(v) => (StatusCode::OK, axum::Json(json!({"ok": true, "result": v}))).into_response(),
-        Err(e) => {
-            let (status, code) = match &e {
-                AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-                AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "bad_signature"),
-                AppError::BadRequest(_) | AppError::Validation { .. } => {
-                    (StatusCode::BAD_REQUEST, "bad_request")
-                }
-                _ => {
-                    tracing::error!(error = %e, "webhook failed");
-                    (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-                }
-            };
-            if status == StatusCode::UNAUTHORIZED {
-                tracing::warn!(error = %e, "webhook refused");
-            }
-            let msg = if status.is_server_error() {
-                "internal error".to_string()
-            } else {
-                e.to_string()
-            };
-            (
-                status,
-                axum::Json(json!({"error": {"code": code, "message": msg}})),
-            )
-                .into_response()
-        }
+        Err(e) => refuse(e),
     }
 }
 
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The answer to a webhook that was not taken, for every provider's hooks: the provider sees
+/// a 4xx with the reason for its own mistakes (unknown token, bad signature, malformed body),
+/// and a bare 500 for ours.
+pub(crate) fn refuse(e: AppError) -> Response {
+    let (status, code) = match &e {
+        AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "bad_signature"),
+        AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        AppError::BadRequest(_) | AppError::Validation { .. } => {
+            (StatusCode::BAD_REQUEST, "bad_request")
+        }
+        _ => {
+            tracing::error!(error = %e, "webhook failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+    };
+    if status == StatusCode::UNAUTHORIZED {
+        tracing::warn!(error = %e, "webhook refused");
+    }
+    let msg = if status.is_server_error() {
+        "internal error".to_string()
+    } else {
+        e.to_string()
+    };
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": msg}})),
+    )
+        .into_response()
+}
+
+pub(crate) fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 

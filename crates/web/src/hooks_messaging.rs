@@ -9,13 +9,13 @@
 //! `messaging.webhooks` job applies them.
 
 use crate::AppState;
+use crate::hooks::{header, refuse};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use prospector_app::AppError;
 use prospector_app::messaging::hooks::{
     self, META_SIGNATURE_HEADER, TWILIO_SIGNATURE_HEADER, TwilioHook,
 };
@@ -27,38 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/hooks/whatsapp/{token}", get(handshake).post(whatsapp))
         .route("/hooks/twilio/{token}/status", post(twilio_status))
         .route("/hooks/twilio/{token}/inbound", post(twilio_inbound))
-}
-
-fn refuse(e: AppError) -> Response {
-    let (status, code) = match &e {
-        AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-        AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "bad_signature"),
-        AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-        AppError::BadRequest(_) | AppError::Validation { .. } => {
-            (StatusCode::BAD_REQUEST, "bad_request")
-        }
-        _ => {
-            tracing::error!(error = %e, "messaging webhook failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-        }
-    };
-    if status == StatusCode::UNAUTHORIZED {
-        tracing::warn!(error = %e, "messaging webhook refused");
-    }
-    let msg = if status.is_server_error() {
-        "internal error".to_string()
-    } else {
-        e.to_string()
-    };
-    (
-        status,
-        axum::Json(json!({"error": {"code": code, "message": msg}})),
-    )
-        .into_response()
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
 }
 
 async fn handshake(
