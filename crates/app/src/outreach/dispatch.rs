@@ -40,6 +40,18 @@ pub struct DispatchReport {
     pub expired: u64,
 }
 
+impl DispatchReport {
+    /// Add a part of the round (a lane, a sender's batch) to it; `expired` is counted once
+    /// per round, not per part.
+    fn absorb(&mut self, g: &DispatchReport) {
+        self.sent += g.sent;
+        self.retried += g.retried;
+        self.failed += g.failed;
+        self.uncertain += g.uncertain;
+        self.cancelled += g.cancelled;
+    }
+}
+
 /// Queue a dispatch round now (at most one per second is created).
 pub async fn kick(app: &App) -> AppResult<()> {
     let mut job = prospector_store::jobs::NewJob::new(DISPATCH_JOB, "{}");
@@ -66,9 +78,9 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
     // Messages each sender handed over today before the current batch: counted once per run,
     // then kept up to date here, so a long run does not count the day's messages every batch.
     let before: std::sync::Mutex<HashMap<i64, i64>> = Default::default();
-    // A few lanes claim and send concurrently, so one lane's database work (claiming,
-    // recording outcomes) overlaps another's time on the wire instead of idling the
-    // connections between batches. Claims never overlap (each is one atomic UPDATE).
+    // On PostgreSQL a few lanes claim and send concurrently, so one lane's database work
+    // (claiming, recording outcomes) overlaps another's time on the wire. Claims take turns
+    // under `claiming`, which also makes each sender's day count exact (see count_senders).
     let claiming = tokio::sync::Mutex::new(());
     let lanes = match app.db() {
         // One writer: side-by-side lanes only wait on each other's write lock (busy waits of
@@ -81,11 +93,7 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
     for lane in futures::future::join_all(lanes).await {
         let (g, timed_out) = lane?;
         more |= timed_out;
-        r.sent += g.sent;
-        r.retried += g.retried;
-        r.failed += g.failed;
-        r.uncertain += g.uncertain;
-        r.cancelled += g.cancelled;
+        r.absorb(&g);
     }
     if more {
         // More may be due; the next round continues at once.
@@ -182,12 +190,7 @@ async fn lane(
             .collect()
             .await;
         for g in results {
-            let g = g?;
-            r.sent += g.sent;
-            r.retried += g.retried;
-            r.failed += g.failed;
-            r.uncertain += g.uncertain;
-            r.cancelled += g.cancelled;
+            r.absorb(&g?);
         }
         if started.elapsed() > ROUND_BUDGET {
             return Ok((r, true));
