@@ -4,33 +4,10 @@
 // thread, the answer sent from the dashboard, and the notification marked read. Screenshots go
 // to target/e2e/screenshots.
 const { test, expect } = require("@playwright/test");
+const { WS, watch, signIn, shooter } = require("../fixtures/session");
+const shot = shooter("leads");
 
-const EMAIL = "demo@prospector.local";
-const PASSWORD = "prospector-demo";
-const SHOTS = "../target/e2e/screenshots";
-const WS = "/w/demo-agency";
 const CAMPAIGN = "Bakeries spring outreach";
-
-/** Fail the test on any console error or failed request on the page. */
-function watch(page) {
-  const problems = [];
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()} at ${page.url()}`); });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
-  return problems;
-}
-
-async function signIn(page) {
-  await page.goto("/login");
-  await page.fill("input[name=email]", EMAIL);
-  await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: `${SHOTS}/leads-${name}.png`, fullPage: true });
-}
 
 /** A sent message of the demo campaign: its recipient and Message-ID. */
 async function sentMessage(page) {

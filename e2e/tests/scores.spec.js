@@ -2,27 +2,7 @@
 // a company's score explained factor by factor, an analysis generated without an AI provider,
 // and a profile preset applied in Settings with the re-score's progress.
 const { test, expect } = require("@playwright/test");
-
-const EMAIL = "demo@prospector.local";
-const PASSWORD = "prospector-demo";
-const SHOTS = "../target/e2e/screenshots";
-const WS = "/w/demo-agency";
-
-function watch(page) {
-  const problems = [];
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()} at ${page.url()}`); });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
-  return problems;
-}
-
-async function signIn(page) {
-  await page.goto("/login");
-  await page.fill("input[name=email]", EMAIL);
-  await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
-}
+const { WS, SHOTS, watch, signIn } = require("../fixtures/session");
 
 test("sort by score, filter a tier, read why, generate an analysis, change the profile", async ({ page }) => {
   const problems = watch(page);

@@ -331,7 +331,19 @@ pub struct ContactInput {
     pub lead_source: Option<String>,
     pub tags: Option<Vec<String>>,
     pub custom: Option<BTreeMap<String, String>>,
+    /// Consent per channel: `unknown`, `granted`, `refused` or `opted_out` (refused and
+    /// opted out block every send on that channel; STOP replies and WhatsApp opt-outs set
+    /// `opted_out` on their own).
+    #[serde(default)]
+    pub consent_email: Option<String>,
+    #[serde(default)]
+    pub consent_whatsapp: Option<String>,
+    #[serde(default)]
+    pub consent_sms: Option<String>,
 }
+
+/// The consent values a person can record.
+pub const CONSENT_VALUES: &[&str] = &["unknown", "granted", "refused", "opted_out"];
 
 /// A company as written by a person (form or API); same update rules as [`ContactInput`].
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -468,6 +480,21 @@ fn apply_contact(
     }
     if let Some(c) = &i.custom {
         f.custom = custom_clean(c)?;
+    }
+    for (slot, v, name) in [
+        (&mut f.consent_email, &i.consent_email, "consent_email"),
+        (
+            &mut f.consent_whatsapp,
+            &i.consent_whatsapp,
+            "consent_whatsapp",
+        ),
+        (&mut f.consent_sms, &i.consent_sms, "consent_sms"),
+    ] {
+        if let Some(v) = v {
+            let v = v.trim();
+            let v = if v.is_empty() { "unknown" } else { v };
+            *slot = one_of(CONSENT_VALUES, name)(v).map_err(|e| AppError::invalid(name, e))?;
+        }
     }
     if f.full_name.is_none() && (f.first_name.is_some() || f.last_name.is_some()) {
         let parts: Vec<&str> = [&f.first_name, &f.last_name]

@@ -14,10 +14,10 @@ use prospector_core::import::{
 use prospector_core::normalize::CountryCode;
 use prospector_core::search::search_text;
 use prospector_core::time::now_ms;
-use prospector_store::companies::{self, Company, CompanyFields};
-use prospector_store::contacts::{self, Contact, ContactFields};
+use prospector_store::companies::{Company, CompanyFields};
+use prospector_store::contacts::{Contact, ContactFields};
 use prospector_store::imports::{
-    self as store, Batch, Counts, Import, ImportError, NewImport, Ref,
+    self as store, Batch, BulkTx, Counts, Import, ImportError, NewImport, Ref,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -31,6 +31,12 @@ use std::time::Instant;
 /// about 3 KB while it is read, planned and written; 10,000 rows keep the peak RSS of a
 /// million-row import under 300 MB (20,000 went over).
 pub const BATCH_ROWS: usize = 10_000;
+
+/// Files of at least this size (about 13,000 rows of a typical export) add their rows to the
+/// SQLite full-text index once at the end instead of row by row (`BulkTx::defer_search`):
+/// the final pass reads the import's rows again, which pays for itself only on large files.
+/// Their rows are found by search when the import finishes.
+pub const DEFER_SEARCH_BYTES: u64 = 2 * 1024 * 1024;
 
 /// What to import and how.
 #[derive(Debug, Clone)]
@@ -338,6 +344,7 @@ pub async fn run(
     };
     // Dry runs write nothing, so duplicates of rows from earlier batches are found here.
     let mut prior: Option<Deduper> = (!write).then(Deduper::new);
+    let mut bulk = BulkTx::new(db, import.is_some());
     let mut fatal: Option<String> = None;
     let mut state = "done";
     while let Some(msg) = rx.recv().await {
@@ -347,7 +354,17 @@ pub async fn run(
                 delimiter,
             } => {
                 if let Some(id) = import {
-                    store::start(db, ws, id, &encoding, &delimiter, 0).await?;
+                    bulk.catch_up_stale(ws, id).await?;
+                    if total_bytes >= DEFER_SEARCH_BYTES {
+                        let deferred = bulk.defer_search(ws, id).await?;
+                        tracing::debug!(
+                            workspace_id = ws.0,
+                            import_id = id.0,
+                            deferred,
+                            "search index deferral"
+                        );
+                    }
+                    bulk.start(ws, id, &encoding, &delimiter, 0).await?;
                 }
                 summary.encoding = encoding;
                 summary.delimiter = delimiter;
@@ -359,7 +376,7 @@ pub async fn run(
                 bytes,
             } => {
                 let mut batch =
-                    plan_batch(db, ws, &rows, opts.on_duplicate, prior.as_mut()).await?;
+                    plan_batch(&mut bulk, ws, &rows, opts.on_duplicate, prior.as_mut()).await?;
                 counts.rows_done = records as i64;
                 counts.bytes_done = bytes as i64;
                 counts.created += batch.counts.created;
@@ -376,7 +393,10 @@ pub async fn run(
                 batch.errors = errors.iter().map(to_store_error).collect();
                 batch.counts = counts;
                 match import {
-                    Some(id) => store::write_batch(db, ws, id, batch).await?,
+                    Some(id) => {
+                        bulk.write_batch(ws, id, batch).await?;
+                        bulk.commit_if_due().await?;
+                    }
                     None if write => {
                         return Err(AppError::Internal("a writing import needs an id".into()));
                     }
@@ -401,8 +421,10 @@ pub async fn run(
     drop(rx);
     let _ = reader.join();
     if let Some(id) = import {
-        store::finish(db, ws, id, state, fatal.as_deref(), &counts).await?;
+        bulk.finish(ws, id, state, fatal.as_deref(), &counts)
+            .await?;
     }
+    bulk.commit().await?;
     if dedicated {
         own_db.close().await;
     }
@@ -760,7 +782,7 @@ enum Slot {
 
 /// Match a batch of rows against the database and each other, and decide what to write.
 async fn plan_batch(
-    db: &prospector_store::Db,
+    db: &mut BulkTx,
     ws: WorkspaceId,
     rows: &[ImportRow],
     mode: OnDuplicate,
@@ -806,10 +828,9 @@ async fn plan_batch(
         v.sort();
         v.dedup();
     }
-    let stored_contacts: Vec<Contact> =
-        contacts::find_matches(db, ws, &emails, &phones, &persons).await?;
+    let stored_contacts: Vec<Contact> = db.find_contacts(ws, &emails, &phones, &persons).await?;
     let stored_companies: Vec<Company> =
-        companies::find_matches(db, ws, &domains, &co_phones, &names).await?;
+        db.find_companies(ws, &domains, &co_phones, &names).await?;
 
     // 2. Indexes: key -> stored or new record.
     let mut co_index: HashMap<String, Slot> = HashMap::new();

@@ -555,3 +555,86 @@ async fn same_name_different_websites_are_different_companies() {
     .await;
     assert_eq!((again.created, again.duplicates), (0, 3));
 }
+
+/// A file over `DEFER_SEARCH_BYTES` adds its rows to the SQLite search index once, at the end
+/// (PostgreSQL indexes per row): rows changed by later rows of the same file while they were
+/// out of the index are found by their final text, each exactly once, and a second run of
+/// the file creates nothing.
+#[tokio::test]
+async fn large_file_is_searchable_when_it_finishes() {
+    let (app, ctx, dir) = setup().await;
+    let filler = "x".repeat(120);
+    let mut csv = String::from("Company,Email,Phone,Website,Beschreibung\n");
+    for i in 0..14_000 {
+        csv.push_str(&format!(
+            "Shop {i},owner{i}@shop{i}.com,,shop{i}.com,{filler}\n"
+        ));
+    }
+    // Later rows give the first thousand contacts a phone (fill), changing their search text
+    // after they were written.
+    for i in 0..1_000 {
+        csv.push_str(&format!(
+            "Shop {i},owner{i}@shop{i}.com,+1 415 555 {i:04},shop{i}.com,\n"
+        ));
+    }
+    assert!(
+        csv.len() as u64 >= imports::DEFER_SEARCH_BYTES,
+        "{}",
+        csv.len()
+    );
+    let fill = ImportOptions {
+        on_duplicate: OnDuplicate::Fill,
+        ..ImportOptions::default()
+    };
+    let s = import_bytes(&app, &ctx, dir.path(), "large.csv", csv.as_bytes(), &fill).await;
+    assert_eq!(
+        (s.rows, s.created, s.updated, s.errors, s.state.as_str()),
+        (15_000, 14_000, 1_000, 0, "done"),
+        "{s:?}"
+    );
+    let search = |term: &str| ListQuery {
+        q: Some(term.into()),
+        ..Default::default()
+    };
+    let hits = all_contacts(&app, &ctx, search("+1 415 555 0042")).await;
+    assert_eq!(
+        hits.len(),
+        1,
+        "the phone added by a later row is searchable"
+    );
+    assert_eq!(hits[0].f.email.as_deref(), Some("owner42@shop42.com"));
+    assert_eq!(
+        all_contacts(&app, &ctx, search("owner13999")).await.len(),
+        1
+    );
+    let hits = all_contacts(&app, &ctx, search("shop1399")).await;
+    let mut ids: Vec<i64> = hits.iter().map(|c| c.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        (hits.len(), ids.len()),
+        (11, 11),
+        "shop1399, shop13990-13999, once each"
+    );
+    assert_eq!(
+        contacts::count_companies(&app, &ctx, &search("shop1399"), 1_000)
+            .await
+            .unwrap(),
+        11
+    );
+    let again = import_bytes(&app, &ctx, dir.path(), "large.csv", csv.as_bytes(), &fill).await;
+    assert_eq!(
+        (again.created, again.updated, again.duplicates),
+        (0, 0, 15_000),
+        "{again:?}"
+    );
+    // A small import afterwards is indexed row by row, as before.
+    let small = "Company,Email\nLate Shop,late@late-shop.com\n";
+    let s = import_bytes(&app, &ctx, dir.path(), "small.csv", small.as_bytes(), &fill).await;
+    assert_eq!(s.created, 1);
+    assert_eq!(all_contacts(&app, &ctx, search("late")).await.len(), 1);
+    assert_eq!(
+        all_contacts(&app, &ctx, search("owner4")).await.len(),
+        1_111
+    );
+}

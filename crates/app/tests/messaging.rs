@@ -14,7 +14,7 @@ use prospector_app::messaging::broadcasts::{self, Audience, BroadcastInput};
 use prospector_app::messaging::connections::{self, SmsInput, WhatsAppInput};
 use prospector_app::messaging::send::{self, SmsSendInput, TemplateSendInput, TextSendInput};
 use prospector_app::messaging::templates::{self, TemplateInput};
-use prospector_app::messaging::{costs, dispatch, hooks};
+use prospector_app::messaging::{costs, dispatch, hooks, quiet_hours};
 use prospector_app::outreach::campaigns::{self, EnrollInput};
 use prospector_app::outreach::senders::{self, SenderInput};
 use prospector_app::outreach::spec;
@@ -1103,6 +1103,17 @@ async fn sms_send_status_stop_start_help() {
 async fn broadcast_sends_an_approved_template_to_an_audience() {
     let t = setup().await;
     approved_template(&t, "spring_offer").await;
+    // Quiet hours (on by default) would hold the messages back at night in New York.
+    quiet_hours::update(
+        &t.app,
+        &t.ctx,
+        quiet_hours::QuietHours {
+            enabled: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     contact(&t, "Kim", "+15551230001").await;
     contact(&t, "Lee", "+15551230002").await;
     // No number: skipped.
@@ -1205,4 +1216,415 @@ async fn the_demo_sandboxes_send_without_any_network() {
     assert_eq!(sms.status, "sent", "{sms:?}");
     let sandbox = connections::sms_sandbox(ctx.ws);
     assert_eq!(sandbox.sent_count(), 1);
+}
+
+/// Runs the engine and both dispatchers until nothing moves (a step goes out once the one
+/// before it was sent).
+async fn run_sequences(t: &T) {
+    for _ in 0..6 {
+        let r =
+            prospector_app::outreach::engine::tick(&t.app, prospector_app::core::time::now_ms())
+                .await
+                .unwrap();
+        let d = prospector_app::outreach::dispatch::dispatch(&t.app, None)
+            .await
+            .unwrap();
+        let m = dispatch::dispatch(&t.app).await.unwrap();
+        tracing::debug!(?r, ?d, ?m, "round");
+        // A follow-up without delay is looked at a second after the step before it: let
+        // that second pass for the engine (the messages themselves go at the real time).
+        let now = prospector_app::core::time::now_ms();
+        for c in campaigns::list(&t.app, &t.ctx, None, None, None, 100)
+            .await
+            .unwrap()
+        {
+            for e in enrollments::list(
+                t.app.db(),
+                t.ctx.ws,
+                c.campaign.cid(),
+                Some("active"),
+                None,
+                100,
+            )
+            .await
+            .unwrap()
+            {
+                if e.next_at.is_some_and(|n| n <= now + 2_000) {
+                    enrollments::set_next_at(t.app.db(), t.ctx.ws, e.eid(), Some(now))
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        if r.queued + r.skipped + d.sent + m.sent == 0 {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_mixed_email_whatsapp_sms_sequence_sends_each_step_on_its_channel() {
+    let t = setup().await;
+    approved_template(&t, "spring_offer").await;
+    senders::create(
+        &t.app,
+        &t.ctx,
+        &SenderInput {
+            name: "sam".into(),
+            kind: "sandbox".into(),
+            from_email: "sam@agency.example".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Ana has everything; Bo has no email; Cy has no phone.
+    let ana = contact(&t, "Ana", "+15551230001").await;
+    let bo = contacts::create_contact(
+        &t.app,
+        &t.ctx,
+        &ContactInput {
+            first_name: Some("Bo".into()),
+            phone: Some("+15551230002".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let cy = contacts::create_contact(
+        &t.app,
+        &t.ctx,
+        &ContactInput {
+            first_name: Some("Cy".into()),
+            email: Some("cy@example.com".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    // Consent is recorded per channel: Bo refused SMS by hand; a made-up value is refused.
+    let e = contacts::update_contact(
+        &t.app,
+        &t.ctx,
+        ContactId(bo),
+        &ContactInput {
+            consent_sms: Some("maybe".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, AppError::Validation { field: Some(f), .. } if f == "consent_sms"),
+        "{e:?}"
+    );
+    contacts::update_contact(
+        &t.app,
+        &t.ctx,
+        ContactId(bo),
+        &ContactInput {
+            consent_sms: Some("refused".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let definition = json!({"name": "Mixed", "senders": ["sam"],
+    "schedule": {"timezone": "UTC", "days": ["mon","tue","wed","thu","fri","sat","sun"],
+                 "start": "00:00", "end": "23:59"},
+    "min_gap_seconds": 0,
+    "steps": [
+        {"channel": "email", "subject": "Hi {{first_name}}", "body": "Hello"},
+        {"channel": "whatsapp", "template": "spring_offer", "language": "en_US",
+         "params": ["field:first_name", "literal:Acme"]},
+        {"channel": "sms", "body": "{Hi|Hello} {{first_name|there}}, reply STOP to opt out"}
+    ]});
+    // Wrong definitions name their field.
+    let mut bad = definition.clone();
+    bad["steps"][1]["params"] = json!(["field:first_name"]);
+    let e = campaigns::create(&t.app, &t.ctx, &spec::parse(&bad.to_string()).unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, AppError::Validation { field: Some(f), .. } if f == "steps[1].params"),
+        "{e:?}"
+    );
+    let mut bad = definition.clone();
+    bad["steps"][1]["template"] = json!("never_heard_of");
+    let e = campaigns::create(&t.app, &t.ctx, &spec::parse(&bad.to_string()).unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, AppError::Validation { field: Some(f), .. } if f == "steps[1].template"),
+        "{e:?}"
+    );
+    let camp = campaigns::create(
+        &t.app,
+        &t.ctx,
+        &spec::parse(&definition.to_string()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let id = camp.campaign.id;
+    let out = campaigns::enroll(
+        &t.app,
+        &t.ctx,
+        id,
+        &EnrollInput {
+            contact_ids: vec![ana, bo, cy],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.enrolled, 3, "{out:?}");
+    campaigns::start(&t.app, &t.ctx, id).await.unwrap();
+    run_sequences(&t).await;
+
+    // The stand-ins saw one template per number that has one, with the contact's parameters.
+    let wa: Vec<Seen> = t.sends();
+    let mut wa_to: Vec<(String, Value)> = wa
+        .iter()
+        .map(|s| {
+            (
+                s.body["to"].as_str().unwrap_or_default().to_string(),
+                s.body["template"]["components"][0]["parameters"].clone(),
+            )
+        })
+        .collect();
+    wa_to.sort_by(|a, b| a.0.cmp(&b.0));
+    let msgs = campaigns::messages_of(&t.app, &t.ctx, id, None, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(wa_to.len(), 2, "{wa_to:?} {msgs:#?}");
+    assert_eq!(wa_to[0].0, "15551230001");
+    assert_eq!(wa_to[0].1[0]["text"], "Ana");
+    assert_eq!(wa_to[0].1[1]["text"], "Acme");
+    assert_eq!(wa_to[1].0, "15551230002");
+    assert_eq!(wa_to[1].1[0]["text"], "Bo");
+    let sms: Vec<Value> = t
+        .twilio
+        .lock()
+        .unwrap()
+        .seen
+        .iter()
+        .filter(|s| s.path.ends_with("/Messages.json"))
+        .map(|s| s.body.clone())
+        .collect();
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    let mut bodies: Vec<String> = sms
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {}",
+                b["To"].as_str().unwrap(),
+                b["Body"].as_str().unwrap()
+            )
+        })
+        .collect();
+    bodies.sort();
+    assert!(
+        bodies[0].starts_with("+15551230001 ") && bodies[0].contains(" Ana, reply STOP"),
+        "{bodies:?}"
+    );
+    assert!(t.violations().is_empty(), "{:?}", t.violations());
+
+    // Every step is on the campaign's messages, skipped ones with their reason.
+    let msgs = campaigns::messages_of(&t.app, &t.ctx, id, None, None, 100)
+        .await
+        .unwrap();
+    let of = |contact: i64, channel: &str| {
+        msgs.iter()
+            .find(|m| m.contact_id == Some(contact) && m.channel == channel)
+            .map(|m| (m.status.clone(), m.error.clone().unwrap_or_default()))
+            .unwrap_or_else(|| panic!("no {channel} message for {contact}: {msgs:?}"))
+    };
+    assert_eq!(of(ana, "email").0, "sent");
+    assert_eq!(of(ana, "whatsapp").0, "sent");
+    assert_eq!(of(ana, "sms").0, "sent");
+    assert_eq!(
+        of(bo, "email"),
+        ("cancelled".into(), "no email address".into())
+    );
+    assert_eq!(of(bo, "whatsapp").0, "sent");
+    assert_eq!(
+        of(bo, "sms"),
+        ("cancelled".into(), "sms consent refused".into())
+    );
+    assert_eq!(of(cy, "email").0, "sent");
+    let (st, why) = of(cy, "whatsapp");
+    assert_eq!(st, "cancelled");
+    assert!(why.contains("no international phone number"), "{why}");
+    assert_eq!(of(cy, "sms").0, "cancelled");
+    // Costs were charged for the WhatsApp and SMS messages that went out.
+    let ana_wa = msgs
+        .iter()
+        .find(|m| m.contact_id == Some(ana) && m.channel == "whatsapp")
+        .unwrap();
+    assert!(ana_wa.cost_minor.unwrap_or(0) > 0, "{ana_wa:?}");
+    // Everyone went through the whole sequence.
+    let e = enrollments::list(
+        t.app.db(),
+        t.ctx.ws,
+        prospector_app::store::CampaignId(id),
+        None,
+        None,
+        10,
+    )
+    .await
+    .unwrap();
+    assert!(e.iter().all(|e| e.state == "completed"), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_whatsapp_step_waits_for_its_delay_and_a_paused_template_pauses_the_campaign() {
+    let t = setup().await;
+    approved_template(&t, "later_offer").await;
+    let ana = contact(&t, "Ana", "+15551230001").await;
+    let camp = campaigns::create(
+        &t.app,
+        &t.ctx,
+        &spec::parse(
+            &json!({"name": "WhatsApp only",
+            "schedule": {"timezone": "UTC", "days": ["mon","tue","wed","thu","fri","sat","sun"],
+                         "start": "00:00", "end": "23:59"},
+            "steps": [
+                {"channel": "sms", "body": "Hi {{first_name}}"},
+                {"channel": "whatsapp", "delay_days": 2, "template": "later_offer",
+                 "language": "en_US", "params": ["field:first_name", "literal:Acme"]}
+            ]})
+            .to_string(),
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let id = camp.campaign.id;
+    // No email step: no sender needed.
+    campaigns::enroll(
+        &t.app,
+        &t.ctx,
+        id,
+        &EnrollInput {
+            contact_ids: vec![ana],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    campaigns::start(&t.app, &t.ctx, id).await.unwrap();
+    run_sequences(&t).await;
+    assert!(
+        t.sends().is_empty(),
+        "the WhatsApp step went before its delay"
+    );
+    let now = prospector_app::core::time::now_ms();
+    let r = prospector_app::outreach::engine::tick(&t.app, now)
+        .await
+        .unwrap();
+    assert_eq!(r.queued, 0, "{r:?}");
+    // Two days later the template has been paused by Meta: the campaign pauses with why.
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": WABA, "time": 1,
+        "changes": [{"field": "message_template_status_update", "value": {
+            "event": "PAUSED", "message_template_id": 0, "message_template_name": "later_offer",
+            "message_template_language": "en_US", "reason": "Low quality"}}]}]})
+    .to_string();
+    t.webhook(&body).await;
+    hooks::process_pending(&t.app).await.unwrap();
+    prospector_app::outreach::engine::tick(&t.app, now + 2 * 86_400_000 + 3_600_000)
+        .await
+        .unwrap();
+    let c = campaigns::get(&t.app, &t.ctx, id).await.unwrap();
+    assert_eq!(c.campaign.state, "paused", "{:?}", c.campaign);
+    assert!(
+        c.campaign
+            .state_reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("later_offer"),
+        "{:?}",
+        c.campaign.state_reason
+    );
+    assert!(t.sends().is_empty());
+}
+
+#[tokio::test]
+async fn broadcasts_keep_quiet_hours_in_the_recipients_zone() {
+    let t = setup().await;
+    approved_template(&t, "night_offer").await;
+    contact(&t, "Kim", "+15551230001").await;
+    // Bad hours are refused with the field.
+    let e = quiet_hours::update(
+        &t.app,
+        &t.ctx,
+        quiet_hours::QuietHours {
+            enabled: true,
+            start: "7pm".into(),
+            end: "08:00".into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, AppError::Validation { field: Some(f), .. } if f == "start"),
+        "{e:?}"
+    );
+    // Quiet all day but one minute after midnight (New York, from the +1 number).
+    quiet_hours::update(
+        &t.app,
+        &t.ctx,
+        quiet_hours::QuietHours {
+            enabled: true,
+            start: "00:01".into(),
+            end: "00:00".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let tpl = templates::list(&t.app, &t.ctx, Some("night_offer"), None)
+        .await
+        .unwrap();
+    let b = broadcasts::create(
+        &t.app,
+        &t.ctx,
+        &BroadcastInput {
+            name: "Night".into(),
+            template_id: tpl[0].id,
+            params: vec!["field:first_name".into(), "Acme".into()],
+            audience: Audience {
+                tag: Some("vip".into()),
+                ..Default::default()
+            },
+            scheduled_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    let due = mstore::due_broadcasts(t.app.db(), i64::MAX, 10)
+        .await
+        .unwrap();
+    let now = prospector_app::core::time::now_ms();
+    assert_eq!(broadcasts::run(&t.app, &due[0]).await.unwrap(), (1, 0));
+    dispatch::dispatch(&t.app).await.unwrap();
+    let got = broadcasts::get(&t.app, &t.ctx, b.id).await.unwrap();
+    let ny_minute = {
+        let z = prospector_app::core::outreach::Zone::parse("America/New_York").unwrap();
+        let w = prospector_app::core::outreach::SendWindow::parse(
+            "America/New_York",
+            &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "00:00",
+            "00:01",
+        )
+        .unwrap();
+        w.is_open(now, Some(&z))
+    };
+    if !ny_minute {
+        assert_eq!((got.sent, got.waiting), (0, 1), "{got:?}");
+        assert!(
+            t.sends().is_empty(),
+            "a message went out in the quiet hours"
+        );
+    }
 }

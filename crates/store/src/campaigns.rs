@@ -89,7 +89,7 @@ const COLS: &str = "id, workspace_id, name, audience, schedule, stop_on, track_o
 /// inline subject and body (the app decides which wins when both are set).
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, Serialize)]
 pub struct StepFields {
-    /// email (whatsapp and sms later).
+    /// email, whatsapp or sms.
     pub channel: String,
     /// Days to wait after the previous step (after enrollment for the first).
     pub delay_days: i64,
@@ -101,6 +101,8 @@ pub struct StepFields {
     pub body_html: Option<String>,
     /// JSON conditions for sending this step (e.g. only if not opened).
     pub conditions: String,
+    /// What a WhatsApp or SMS step sends, as JSON the app writes (`{}` for email).
+    pub channel_config: String,
 }
 
 impl StepFields {
@@ -112,6 +114,7 @@ impl StepFields {
             subject: Some(subject.into()),
             body_text: Some(body_text.into()),
             conditions: "{}".into(),
+            channel_config: "{}".into(),
             ..Default::default()
         }
     }
@@ -141,7 +144,8 @@ impl Step {
 }
 
 const STEP_COLS: &str = "id, workspace_id, campaign_id, position, channel, delay_days, \
-    business_days, template_id, subject, body_text, body_html, conditions, created_at, updated_at";
+    business_days, template_id, subject, body_text, body_html, conditions, channel_config, created_at, \
+    updated_at";
 
 /// The columns of an A/B variant: it replaces the step's subject and bodies where set.
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow, Serialize)]
@@ -233,8 +237,8 @@ macro_rules! write_parts {
             let step_id: i64 = sqlx::query_scalar(
                 "INSERT INTO sequence_steps (workspace_id, campaign_id, position, channel, \
                  delay_days, business_days, template_id, subject, body_text, body_html, \
-                 conditions, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+                 conditions, channel_config, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, $12) RETURNING id",
             )
             .bind($ws.0)
             .bind($cid)
@@ -248,6 +252,7 @@ macro_rules! write_parts {
             .bind(&st.f.body_html)
             .bind(&st.f.conditions)
             .bind($now)
+            .bind(&st.f.channel_config)
             .fetch_one(&mut *$tx)
             .await?;
             for v in &st.variants {
@@ -530,12 +535,12 @@ pub async fn update_step(db: &Db, ws: WorkspaceId, step: StepId, f: &StepFields)
     let sql = format!(
         "UPDATE sequence_steps SET channel = $3, delay_days = $4, business_days = $5, \
          template_id = $6, subject = $7, body_text = $8, body_html = $9, conditions = $10, \
-         updated_at = $11 WHERE workspace_id = $1 AND id = $2 RETURNING {STEP_COLS}"
+         updated_at = $11, channel_config = $12 WHERE workspace_id = $1 AND id = $2 RETURNING {STEP_COLS}"
     );
     let mut st = on_db!(db, p => sqlx::query_as::<_, Step>(&sql).bind(ws.0).bind(step.0)
         .bind(&f.channel).bind(f.delay_days).bind(f.business_days).bind(f.template_id)
         .bind(&f.subject).bind(&f.body_text).bind(&f.body_html).bind(&f.conditions).bind(now)
-        .fetch_optional(p).await)?
+        .bind(&f.channel_config).fetch_optional(p).await)?
     .ok_or(StoreError::NotFound)?;
     let vsql = format!(
         "SELECT {VARIANT_COLS} FROM step_variants WHERE workspace_id = $1 AND step_id = $2 \

@@ -428,16 +428,8 @@ pub async fn find_matches(
         ("phone", phones),
         ("name_key", name_keys),
     ] {
-        for chunk in vals.chunks(500) {
-            let mut s = Sql::new("");
-            let w = s.arg(ws.0);
-            let marks: Vec<String> = chunk.iter().map(|v| s.arg(v.as_str())).collect();
-            let text = format!(
-                "SELECT {} FROM companies co WHERE co.workspace_id = {w} AND co.{col} IN ({})",
-                select_cols_light(),
-                marks.join(", ")
-            );
-            s.text = text;
+        for chunk in vals.chunks(crate::contacts::MATCH_CHUNK) {
+            let s = match_sql(ws, col, chunk);
             let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Company>(&s.text_for(db)), s.args).persistent(false)
                 .fetch_all(p).await)?;
             for r in rows {
@@ -449,6 +441,20 @@ pub async fn find_matches(
     }
     attach_tags(db, ws, &mut out).await?;
     Ok(out)
+}
+
+/// The lookup of [`find_matches`] for one column (`domain`, `phone`, `name_key`) and a chunk
+/// of values; imports also run it inside their own transaction.
+pub(crate) fn match_sql(ws: WorkspaceId, col: &str, vals: &[String]) -> Sql {
+    let mut s = Sql::new("");
+    let w = s.arg(ws.0);
+    let marks: Vec<String> = vals.iter().map(|v| s.arg(v.as_str())).collect();
+    s.text = format!(
+        "SELECT {} FROM companies co WHERE co.workspace_id = {w} AND co.{col} IN ({})",
+        select_cols_light(),
+        marks.join(", ")
+    );
+    s
 }
 
 /// Like [`select_cols`] without the contact count (cheaper, for matching).

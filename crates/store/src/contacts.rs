@@ -471,16 +471,8 @@ pub async fn find_matches(
         ("whatsapp", phones),
         ("person_key", person_keys),
     ] {
-        for chunk in vals.chunks(500) {
-            let mut s = Sql::new("");
-            let w = s.arg(ws.0);
-            let marks: Vec<String> = chunk.iter().map(|v| s.arg(v.as_str())).collect();
-            let text = format!(
-                "SELECT {}{FROM} WHERE c.workspace_id = {w} AND c.{col} IN ({})",
-                select_cols(),
-                marks.join(", ")
-            );
-            s.text = text;
+        for chunk in vals.chunks(MATCH_CHUNK) {
+            let s = match_sql(ws, col, chunk);
             let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Contact>(&s.text_for(db)), s.args).persistent(false)
                 .fetch_all(p).await)?;
             for r in rows {
@@ -492,6 +484,23 @@ pub async fn find_matches(
     }
     attach_tags(db, ws, &mut out).await?;
     Ok(out)
+}
+
+/// Values per lookup statement of [`find_matches`].
+pub(crate) const MATCH_CHUNK: usize = 500;
+
+/// The lookup of [`find_matches`] for one column (`email`, `phone`, `whatsapp`, `person_key`)
+/// and up to [`MATCH_CHUNK`] values; imports also run it inside their own transaction.
+pub(crate) fn match_sql(ws: WorkspaceId, col: &str, vals: &[String]) -> Sql {
+    let mut s = Sql::new("");
+    let w = s.arg(ws.0);
+    let marks: Vec<String> = vals.iter().map(|v| s.arg(v.as_str())).collect();
+    s.text = format!(
+        "SELECT {}{FROM} WHERE c.workspace_id = {w} AND c.{col} IN ({})",
+        select_cols(),
+        marks.join(", ")
+    );
+    s
 }
 
 async fn attach_tags(db: &Db, ws: WorkspaceId, rows: &mut [Contact]) -> Result<()> {

@@ -168,6 +168,11 @@ pub struct QueueStep {
     /// This was the last step: the enrollment becomes `completed`.
     pub complete: bool,
     pub message: NewMessage,
+    /// The WhatsApp or SMS part of the message (`None` for email).
+    pub part: Option<crate::messaging::NewPart>,
+    /// The step is not sent to this contact (no number, consent refused...): the message is
+    /// recorded as `cancelled` with this reason and the enrollment moves on.
+    pub skipped: Option<String>,
 }
 
 /// Insert message `$m` on transaction `$tx` with its links and first event; yields its id.
@@ -429,7 +434,7 @@ pub async fn queue_step_messages(
                 "INSERT INTO messages (id, workspace_id, campaign_id, enrollment_id, step_id, \
                  variant_id, contact_id, channel, sender_id, from_address, to_address, subject, \
                  body_text, body_html, message_id_header, in_reply_to, unsubscribe_token, status, \
-                 scheduled_at, created_at, updated_at) VALUES ",
+                 error, scheduled_at, created_at, updated_at) VALUES ",
             );
             let mut ev = Sql::new(
                 "INSERT INTO message_events (workspace_id, message_id, kind, detail, data, \
@@ -438,7 +443,14 @@ pub async fn queue_step_messages(
             for (j, &(i, e, campaign, contact)) in chunk.iter().enumerate() {
                 let m = &qs[i].message;
                 let id = ids[i];
-                let status = if m.pending_approval { PENDING_APPROVAL } else { QUEUED };
+                let skipped = qs[i].skipped.as_deref();
+                let status = if skipped.is_some() {
+                    CANCELLED
+                } else if m.pending_approval {
+                    PENDING_APPROVAL
+                } else {
+                    QUEUED
+                };
                 let header = m
                     .message_id_header
                     .as_ref()
@@ -448,7 +460,7 @@ pub async fn queue_step_messages(
                     ev.push(", ");
                 }
                 ins.push_args(
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     vec![
                         id.into(), ws.0.into(), campaign.into(), e.into(),
                         Arg::OptI64(m.step_id.map(|s| s.0)), Arg::OptI64(m.variant_id.map(|v| v.0)),
@@ -458,12 +470,14 @@ pub async fn queue_step_messages(
                         m.body_text.as_str().into(), Arg::OptText(m.body_html.clone()),
                         Arg::OptText(header), Arg::OptText(m.in_reply_to.clone()),
                         Arg::OptText(m.unsubscribe_token.clone()), status.into(),
+                        Arg::OptText(skipped.map(str::to_string)),
                         m.scheduled_at.into(), now.into(), now.into(),
                     ],
                 );
                 ev.push_args(
-                    "(?, ?, ?, NULL, '{}', ?)",
-                    vec![ws.0.into(), id.into(), status.into(), now.into()],
+                    "(?, ?, ?, ?, '{}', ?)",
+                    vec![ws.0.into(), id.into(), status.into(),
+                         Arg::OptText(skipped.map(str::to_string)), now.into()],
                 );
             }
             bind_args!(sqlx::query(&ins.text_for(db)), ins.args).persistent(reusable(chunk.len()))
@@ -472,6 +486,14 @@ pub async fn queue_step_messages(
                 .execute(&mut *tx).await?;
         }
         for &(i, _, _, _) in &rows {
+            if let Some(part) = &qs[i].part {
+                sqlx::query(crate::messaging::INSERT_PART)
+                    .bind(ids[i]).bind(ws.0).bind(&qs[i].message.channel).bind(&part.kind)
+                    .bind(&part.template_name).bind(&part.language).bind(&part.params)
+                    .bind(&part.fallback).bind(&part.category).bind(&part.country)
+                    .bind(part.segments).bind(&part.encoding).bind(part.broadcast_id)
+                    .bind(now).execute(&mut *tx).await?;
+            }
             for l in links_sql(ws, ids[i], &qs[i].message.links, now) {
                 bind_args!(sqlx::query(&l.text_for(db)), l.args).persistent(false)
                     .execute(&mut *tx).await?;

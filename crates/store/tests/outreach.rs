@@ -221,6 +221,7 @@ async fn queue_first_step(db: &Db, f: &Fixture, i: usize) -> messages::Message {
             next_at: Some(prospector_core::time::now_ms() + 3 * 86_400_000),
             complete: false,
             message: m,
+            ..Default::default()
         },
     )
     .await
@@ -960,6 +961,7 @@ async fn a_step_is_queued_once_with_its_enrollment_moved_on() {
             }],
             ..email_to("a@x.test", s, "k1")
         },
+        ..Default::default()
     };
     let m = messages::queue_step_message(db, ws, &q)
         .await

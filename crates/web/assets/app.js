@@ -208,3 +208,117 @@
     });
   });
 })();
+
+// Campaign builder: a step shows the fields of its channel (email, WhatsApp, SMS); without
+// JavaScript the server renders the chosen channel's fields after any builder action.
+document.querySelectorAll("[data-channel-select]").forEach((sel) => {
+  const step = sel.closest("[data-step]");
+  if (!step) return;
+  const apply = () => {
+    step.dataset.stepChannel = sel.value;
+    step.querySelectorAll("[data-for-channel]").forEach((el) => {
+      el.hidden = el.dataset.forChannel !== sel.value;
+    });
+    const body = step.querySelector("textarea[name$='.body']");
+    const label = body && body.closest("label");
+    if (label && label.firstChild && label.firstChild.nodeType === Node.TEXT_NODE) {
+      label.firstChild.textContent = { email: "Body", whatsapp: "Free text (when no template is chosen)", sms: "Message" }[sel.value] || "Body";
+    }
+    const legend = step.querySelector("legend");
+    if (legend) {
+      const label = { email: "Email", whatsapp: "WhatsApp", sms: "SMS" }[sel.value] || sel.value;
+      legend.textContent = legend.textContent.replace(/·.*$/, "· " + label);
+    }
+  };
+  sel.addEventListener("change", apply);
+});
+
+// WhatsApp previews (messaging page): the new-template form and the broadcast form redraw
+// their chat bubble while the member types, with the server's markup rules (wa_markup in
+// pages/whatsapp.rs): escape, then *bold*, _italic_, ~strike~ and ```mono``` on one line.
+(function () {
+  const ENT = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  const esc = (s) => s.replace(/[&<>"']/g, (c) => ENT[c]);
+  const lines = (s) => s.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  function markup(text) {
+    let out = esc(text);
+    [["```", "code"], ["*", "strong"], ["_", "em"], ["~", "s"]].forEach(([d, tag]) => {
+      // Only `*` is special in a pattern (and escaping others is an error with the u flag).
+      const q = d.replace(/\*/g, "\\*");
+      const re = new RegExp("(?<![\\p{L}\\p{N}])" + q + "(?!\\s)([^\\n]*?\\S)" + q + "(?![\\p{L}\\p{N}])", "gu");
+      out = out.replace(re, "<" + tag + ">$1</" + tag + ">");
+    });
+    return out;
+  }
+  // {{1}}, {{2}}… (or named variables in order of appearance) from `values`.
+  function fill(body, values) {
+    const order = [];
+    body.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, (m, v) => { if (order.indexOf(v) < 0) order.push(v); return m; });
+    return body.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, (m, v) => {
+      const i = /^\d+$/.test(v) ? Number(v) - 1 : order.indexOf(v);
+      const x = values[i];
+      return x === undefined || x === "" ? m : x;
+    });
+  }
+  function draw(root, p) {
+    if (!root) return;
+    const h = root.querySelector("[data-bubble-header]");
+    const b = root.querySelector("[data-bubble-body]");
+    const f = root.querySelector("[data-bubble-footer]");
+    const bs = root.querySelector("[data-bubble-buttons]");
+    h.textContent = p.header; h.hidden = p.header === "";
+    b.innerHTML = markup(p.body);
+    f.textContent = p.footer; f.hidden = p.footer === "";
+    bs.replaceChildren(...p.buttons.map((t) => {
+      const d = document.createElement("div"); d.className = "wa-button"; d.textContent = t; return d;
+    }));
+  }
+  function parse(json) { try { const v = JSON.parse(json || "[]"); return Array.isArray(v) ? v : []; } catch (e) { return []; } }
+
+  document.querySelectorAll("form[data-template-form]").forEach((form) => {
+    const preview = form.parentElement && form.parentElement.querySelector("[data-live-preview]");
+    if (!preview) return;
+    const val = (n) => { const el = form.querySelector("[name=" + n + "]"); return el ? el.value : ""; };
+    const apply = () => {
+      const examples = lines(val("examples"));
+      draw(preview, {
+        header: fill(val("header").trim(), examples.slice(0, 1)),
+        body: fill(val("body").trim(), examples),
+        footer: val("footer").trim(),
+        buttons: lines(val("buttons")),
+      });
+    };
+    form.addEventListener("input", apply);
+    apply();
+  });
+
+  document.querySelectorAll("form[data-broadcast-form]").forEach((form) => {
+    const sel = form.querySelector("[data-template-picker]");
+    const params = form.querySelector("[data-picker-params]");
+    const preview = form.parentElement && form.parentElement.querySelector("[data-picker-preview]");
+    if (!sel || !preview) return;
+    // A parameter source as the preview shows it: the literal, or the field in brackets.
+    const shown = (src) => {
+      const m = /^(field|custom|fact):(.+)$/.exec(src);
+      if (m) return "[" + m[2].trim() + "]";
+      return src.replace(/^literal:/, "");
+    };
+    const apply = () => {
+      const o = sel.selectedOptions[0];
+      if (!o) return;
+      const examples = parse(o.dataset.examples);
+      const typed = params ? lines(params.value).map(shown) : [];
+      const values = examples.map((e, i) => (typed[i] !== undefined ? typed[i] : e));
+      typed.slice(examples.length).forEach((t) => values.push(t));
+      draw(preview, {
+        header: o.dataset.header || "",
+        body: fill(o.dataset.body || "", values),
+        footer: o.dataset.footer || "",
+        buttons: parse(o.dataset.buttons),
+      });
+    };
+    sel.addEventListener("change", apply);
+    if (params) params.addEventListener("input", apply);
+    apply();
+  });
+})();

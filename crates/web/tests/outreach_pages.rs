@@ -734,3 +734,141 @@ async fn viewers_see_outreach_pages_but_cannot_post() {
         .unwrap();
     assert_eq!(status.state, "draft");
 }
+
+#[tokio::test]
+async fn the_builder_takes_whatsapp_and_sms_steps_and_quiet_hours_are_a_setting() {
+    let o = common::signed_in_owner("channels@owner.example.com", "Channel Hoppers").await;
+    let (c, base, slug, csrf) = (&o.client, o.base.as_str(), o.slug.as_str(), o.csrf.as_str());
+    let w = format!("{base}/w/{slug}");
+    // The seeded workspace has a (sandbox) WhatsApp number with the approved `mark_offer`.
+    let form = html(c, &format!("{w}/campaigns/new")).await;
+    assert!(form.contains("name=\"steps[0].channel\""), "{form}");
+    assert!(
+        form.contains("value=\"mark_offer|en_US\""),
+        "approved templates offered"
+    );
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("_csrf", csrf),
+        ("name", "Three channels"),
+        ("senders", "MARK mailbox"),
+        ("schedule.timezone", "UTC"),
+        ("schedule.start", "09:00"),
+        ("schedule.end", "17:00"),
+        ("schedule.days", "mon"),
+        ("step_count", "3"),
+        ("steps[0].channel", "email"),
+        ("steps[0].delay_days", "0"),
+        ("steps[0].subject", "Hello {{first_name|there}}"),
+        ("steps[0].body", "Hi there"),
+        ("steps[1].channel", "whatsapp"),
+        ("steps[1].delay_days", "2"),
+        ("steps[1].wa_template", "mark_offer|en_US"),
+        ("steps[2].channel", "sms"),
+        ("steps[2].delay_days", "3"),
+        ("stop_on", "reply"),
+    ];
+    // An SMS step needs its message; the error sits next to the field.
+    let (st, _, body) = post(c, &format!("{w}/campaigns"), &fields).await;
+    assert_eq!(st, 422);
+    assert!(body.contains("an SMS step needs a body"), "{body}");
+    fields.push((
+        "steps[2].body",
+        "Hi {{first_name|there}}, reply STOP to opt out",
+    ));
+    // The template takes one parameter.
+    let (st, _, body) = post(c, &format!("{w}/campaigns"), &fields).await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("takes 1 parameter, 0 given"), "{body}");
+    fields.push(("steps[1].params", "field:first_name"));
+    let (st, loc, body) = post(c, &format!("{w}/campaigns"), &fields).await;
+    assert_eq!(st, 303, "{body}");
+    let page = html(c, &format!("{base}{loc}")).await;
+    assert!(page.contains("WhatsApp template “mark_offer”"), "{page}");
+    assert!(page.contains("SMS: Hi {{first_name|there}}"), "{page}");
+    // The API gives the same definition back.
+    let id: i64 = loc
+        .split("/campaigns/")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    let def: serde_json::Value = c
+        .get(format!("{base}/api/v1/campaigns/{id}"))
+        .bearer_auth(&o.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let steps = &def["spec"]["steps"];
+    assert_eq!(steps[1]["channel"], "whatsapp", "{def}");
+    assert_eq!(steps[1]["template"], "mark_offer");
+    assert_eq!(steps[1]["params"][0], "field:first_name");
+    assert_eq!(steps[2]["channel"], "sms");
+    // Starting needs the SMS connection the third step uses.
+    let (st, loc, _) = post(c, &format!("{w}/campaigns/{id}/start"), &[("_csrf", csrf)]).await;
+    assert_eq!(st, 303);
+    let after = html(c, &format!("{base}{loc}")).await;
+    assert!(
+        after.to_lowercase().contains("twilio") || after.contains("SMS"),
+        "{after}"
+    );
+    assert_eq!(
+        campaigns::get(&o.app, &o.ctx, id)
+            .await
+            .unwrap()
+            .campaign
+            .state,
+        "draft"
+    );
+
+    // Quiet hours: a settings page and the API.
+    let q = html(c, &format!("{w}/settings/messaging")).await;
+    assert!(
+        q.contains("data-quiet-hours-form") && q.contains("value=\"21:00\""),
+        "{q}"
+    );
+    let (st, loc, _) = post(
+        c,
+        &format!("{w}/settings/messaging"),
+        &[
+            ("_csrf", csrf),
+            ("enabled", "1"),
+            ("start", "22:30"),
+            ("end", "07:00"),
+        ],
+    )
+    .await;
+    assert_eq!(st, 303);
+    assert!(
+        html(c, &format!("{base}{loc}"))
+            .await
+            .contains("Quiet hours saved")
+    );
+    let api: serde_json::Value = c
+        .get(format!("{base}/api/v1/settings/quiet-hours"))
+        .bearer_auth(&o.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        api,
+        serde_json::json!({"enabled": true, "start": "22:30", "end": "07:00"})
+    );
+    let r = c
+        .put(format!("{base}/api/v1/settings/quiet-hours"))
+        .bearer_auth(&o.token)
+        .json(&serde_json::json!({"enabled": true, "start": "late", "end": "07:00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let _ = spec::CHANNELS;
+}

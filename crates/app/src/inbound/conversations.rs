@@ -82,6 +82,9 @@ pub async fn reply(app: &App, ctx: &WsCtx, id: i64, body: &str) -> AppResult<i64
     let db = app.db();
     let c = conversations::get(db, ctx.ws, id).await?;
     let contact = prospector_store::contacts::get(db, ctx.ws, ContactId(c.contact_id)).await?;
+    if c.channel == "whatsapp" || c.channel == "sms" {
+        return reply_on_phone(app, ctx, &c, &contact, body).await;
+    }
     let entries = conversations::entries(db, ctx.ws, id, 1000).await?;
     let ours = entries
         .iter()
@@ -170,4 +173,69 @@ pub async fn reply(app: &App, ctx: &WsCtx, id: i64, body: &str) -> AppResult<i64
     .await?;
     crate::outreach::dispatch::kick(app).await?;
     Ok(m.id)
+}
+
+/// A WhatsApp conversation is answered on WhatsApp (free text: it goes inside the 24-hour
+/// window, else it is skipped with the reason) and an SMS conversation by SMS, to the number
+/// the contact wrote from.
+async fn reply_on_phone(
+    app: &App,
+    ctx: &WsCtx,
+    c: &conversations::Conversation,
+    contact: &prospector_store::contacts::Contact,
+    body: &str,
+) -> AppResult<i64> {
+    use crate::messaging::send;
+    let m = if c.channel == "whatsapp" {
+        send::queue_text(
+            app,
+            ctx,
+            &send::TextSendInput {
+                contact_id: Some(contact.id),
+                body: body.to_string(),
+                ..Default::default()
+            },
+        )
+        .await?
+    } else {
+        send::queue_sms(
+            app,
+            ctx,
+            &send::SmsSendInput {
+                contact_id: Some(contact.id),
+                body: body.to_string(),
+                ..Default::default()
+            },
+        )
+        .await?
+    };
+    let row = messages::get(app.db(), ctx.ws, m).await?;
+    conversations::add(
+        app.db(),
+        ctx.ws,
+        c.id,
+        &NewEntry {
+            direction: "out",
+            message_id: Some(m.0),
+            from_address: row.from_address.as_deref(),
+            to_address: Some(&row.to_address),
+            body_text: body,
+            at: now_ms(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    crate::audit::record(
+        app,
+        &ctx.actor,
+        Some(ctx.ws),
+        "conversation.replied",
+        "message",
+        m.0,
+        None,
+        None,
+    )
+    .await?;
+    crate::messaging::dispatch::kick(app).await?;
+    Ok(m.0)
 }

@@ -25,6 +25,9 @@ pub struct Audience {
     pub tag: Option<String>,
     #[serde(default)]
     pub contact_ids: Vec<i64>,
+    /// Every contact with a WhatsApp number or phone (others are skipped and counted).
+    #[serde(default)]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -131,10 +134,10 @@ pub async fn create(app: &App, ctx: &WsCtx, i: &BroadcastInput) -> AppResult<Bro
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
-    if tag.is_none() && i.audience.contact_ids.is_empty() {
+    if tag.is_none() && i.audience.contact_ids.is_empty() && !i.audience.all {
         return Err(AppError::invalid(
             "audience",
-            "pick a tag or contacts to send to",
+            "pick a tag, contacts, or all contacts with a number to send to",
         ));
     }
     super::connections::require_wa(app, ctx.ws).await?;
@@ -219,10 +222,13 @@ async fn queue_all(app: &App, ws: WorkspaceId, b: &Broadcast) -> AppResult<(i64,
         tag: audience.tag.clone().filter(|t| !t.trim().is_empty()),
         ..Default::default()
     };
+
     if !audience.contact_ids.is_empty() {
         f.ids = Some(audience.contact_ids.clone());
     }
     let ids = contacts::ids(app.db(), ws, &f, MAX_AUDIENCE).await?;
+    let quiet = super::quiet_hours::Planner::load(app, ws).await?;
+    let now = now_ms();
     let (mut total, mut skipped) = (0i64, 0i64);
     for chunk in ids.chunks(500) {
         let rows = contacts::list(
@@ -269,7 +275,7 @@ async fn queue_all(app: &App, ws: WorkspaceId, b: &Broadcast) -> AppResult<(i64,
                 &e164,
                 Some(c),
                 &params,
-                now_ms(),
+                quiet.send_at(now, Some(c), &e164),
                 Some(b.id),
             )
             .await?;

@@ -100,6 +100,10 @@ pub async fn dispatch(app: &App) -> AppResult<DispatchReport> {
             }
         }
     }
+    if r.sent + r.failed + r.skipped > 0 {
+        // The next step of a sequence may follow at once.
+        crate::outreach::engine::follow_up(app).await?;
+    }
     if r.sent + r.failed + r.retried + r.uncertain + r.skipped > 0 {
         tracing::info!(
             sent = r.sent,
@@ -240,18 +244,18 @@ async fn plan_whatsapp(
     m: &Message,
     part: &ChannelPart,
 ) -> AppResult<Result<Plan, String>> {
-    if part.kind == "text" {
+    // Free text and media (`send::free_form_content`) need the window; templates do not.
+    if let Some((content, kind)) =
+        super::send::free_form_content(&part.kind, &m.body_text, &part.params)
+    {
         let wa_id = m.to_address.trim_start_matches('+');
         let last = store::last_inbound(app.db(), ws, &conn.phone_number_id, wa_id).await?;
         if window_open(last, now_ms()) {
             return Ok(Ok(Plan {
-                content: MessageContent::Text {
-                    body: m.body_text.clone(),
-                    preview_url: false,
-                },
-                kind: "text",
+                content,
+                kind,
                 template: None,
-                params: Vec::new(),
+                params: params_of(part),
                 category: "service".into(),
                 rendered: None,
             }));
@@ -311,6 +315,14 @@ async fn template_plan(
         params,
         category: t.category.to_lowercase(),
     }))
+}
+
+/// How a free-form message is named in the ledger: `text`, or its media kind.
+fn media_label(c: &MessageContent) -> &'static str {
+    match c {
+        MessageContent::Media(m) => m.kind.as_str(),
+        _ => "text",
+    }
 }
 
 async fn send_whatsapp(
@@ -380,6 +392,7 @@ async fn send_whatsapp(
     {
         store::set_message_body(app.db(), ws, m.mid(), r).await?;
     }
+    let label = media_label(&plan.content);
     let out = OutgoingMessage::new(m.to_address.clone(), plan.content)
         .with_callback_data(m.id.to_string());
     pacer.wait(ws, "whatsapp", conn.throughput_mps).await;
@@ -426,7 +439,7 @@ async fn send_whatsapp(
                         plan.template
                             .as_ref()
                             .map(|t| t.0.as_str())
-                            .unwrap_or("text"),
+                            .unwrap_or(label),
                         m.to_address
                     ),
                 )

@@ -28,9 +28,14 @@ use prospector_store::conversations::{self, NewEntry};
 use prospector_store::messages::{self, Engagement};
 use prospector_store::messaging::{self as store, WaConnection};
 use prospector_store::timeline::{self, Subject};
-use prospector_store::{ContactId, MessageId, WorkspaceId, contacts, suppressions};
+use prospector_store::{Backend, ContactId, MessageId, WorkspaceId, contacts, suppressions};
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
 /// The header names, for the web layer.
 pub use prospector_channels::sms::TWILIO_SIGNATURE_HEADER;
@@ -71,37 +76,311 @@ pub async fn handshake(
 }
 
 /// A WhatsApp notification: verify the signature over the raw body, store each item raw.
+/// The token's connection (workspace and decrypted app secret) comes from a short-lived
+/// per-process cache, re-read from the database when the signature does not match what is
+/// cached (a secret rotated by another process).
 pub async fn receive_whatsapp(
     app: &App,
     token: &str,
     signature: Option<&str>,
     body: &[u8],
 ) -> AppResult<Receipt> {
-    let c = store::wa_connection_by_token(app.db(), token)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let secret = app.keys().decrypt(&c.app_secret)?;
-    verify_meta_signature(&secret, body, signature)
-        .map_err(|e| AppError::Unauthorized(format!("X-Hub-Signature-256: {e}")))?;
+    let st = state(app);
+    let cached = st.cached_connection(token);
+    let from_cache = cached.is_some();
+    let mut c = match cached {
+        Some(c) => c,
+        None => load_connection(app, &st, token).await?,
+    };
+    let mut verified = verify_meta_signature(&c.app_secret, body, signature);
+    if verified.is_err() && from_cache {
+        c = load_connection(app, &st, token).await?;
+        verified = verify_meta_signature(&c.app_secret, body, signature);
+    }
+    verified.map_err(|e| AppError::Unauthorized(format!("X-Hub-Signature-256: {e}")))?;
     let ws = WorkspaceId(c.workspace_id);
     let items = split_whatsapp(ws, body).map_err(AppError::BadRequest)?;
-    store_items(app, ws, WHATSAPP, &items).await
+    store_items(app, ws, WHATSAPP, items).await
 }
 
+/// Store the items of one delivery through the webhook group commit: the request queues its
+/// items and waits; one writer task at a time takes everything queued, stores it in one
+/// transaction and answers each request once that transaction has committed (an event is
+/// durable before its 200). Under a burst of deliveries the writer never waits on the
+/// SQLite write lock for another webhook request, and one commit serves dozens of them.
 async fn store_items(
     app: &App,
     ws: WorkspaceId,
-    provider: &str,
-    items: &[(String, String)],
+    provider: &'static str,
+    items: Vec<(String, String)>,
 ) -> AppResult<Receipt> {
-    let new = store::insert_events(app.db(), ws, provider, items).await?;
-    if !new.is_empty() {
-        super::kick(app, WEBHOOK_JOB).await?;
+    if items.is_empty() {
+        return Ok(Receipt::default());
     }
-    Ok(Receipt {
-        stored: new.len(),
-        duplicates: items.len() - new.len(),
-    })
+    let st = state(app);
+    let (tx, rx) = oneshot::channel();
+    let lead = {
+        let mut q = st.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.pending.push(Pending {
+            ws,
+            provider,
+            items,
+            done: tx,
+        });
+        !std::mem::replace(&mut q.flushing, true)
+    };
+    if lead {
+        // A task of its own: a client that hangs up mid-request does not cancel the commit of
+        // the other requests in the batch.
+        tokio::spawn(flush(app.clone(), st));
+    }
+    match rx.await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(WriteError::Unavailable(m))) => Err(AppError::Unavailable(m)),
+        Ok(Err(WriteError::Internal(m))) => Err(AppError::Internal(m)),
+        Err(_) => Err(AppError::Internal("the webhook writer stopped".into())),
+    }
+}
+
+/// Per-App webhook state: the group-commit queue, the connection cache and the last kick.
+#[derive(Default)]
+struct HookState {
+    queue: Mutex<Queue>,
+    connections: Mutex<HashMap<String, (Instant, Arc<Connection>)>>,
+    /// The second (`now_ms() / 1000`) of the last job kick: the kick's unique key holds one
+    /// per second, so a second kick in the same second would only be a refused write.
+    last_kick: AtomicI64,
+    /// On SQLite, taken by the webhook writer for each group commit and by the job for each
+    /// event it applies. SQLite's busy handler is not fair: a waiting writer sleeps 1, 2,
+    /// 5… ms while the job, writing in a tight loop, takes the lock again and again, which
+    /// held webhook answers for hundreds of ms. This lock is FIFO, so a commit waits for one
+    /// event at most.
+    write_gate: tokio::sync::Mutex<()>,
+}
+
+impl HookState {
+    /// The write gate, on SQLite only (PostgreSQL has row locks and no such starvation).
+    async fn gate(&self, app: &App) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match app.db().backend() {
+            Backend::Sqlite => Some(self.write_gate.lock().await),
+            Backend::Postgres => None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Pending>,
+    /// A writer task is running and will take what is queued.
+    flushing: bool,
+}
+
+/// One request's items, waiting for the writer.
+struct Pending {
+    ws: WorkspaceId,
+    provider: &'static str,
+    items: Vec<(String, String)>,
+    done: oneshot::Sender<Result<Receipt, WriteError>>,
+}
+
+/// A failed batch, as each of its requests sees it (`AppError` is not `Clone`).
+enum WriteError {
+    Unavailable(String),
+    Internal(String),
+}
+
+/// What a webhook request needs of its connection.
+struct Connection {
+    workspace_id: i64,
+    app_secret: String,
+}
+
+/// How long a token's connection is trusted without reading it again. Connecting or
+/// disconnecting in this process forgets it at once ([`forget_connections`]); a change made
+/// by another process (the CLI) is seen within this time, and a rotated secret at once
+/// (a mismatch re-reads the connection).
+const CONNECTION_TTL: Duration = Duration::from_secs(5);
+/// Tokens cached at most (unknown tokens are never cached, so only real ones count).
+const CONNECTIONS_MAX: usize = 10_000;
+/// Events stored per group commit at most.
+const FLUSH_MAX: usize = 2_000;
+
+impl HookState {
+    fn cached_connection(&self, token: &str) -> Option<Arc<Connection>> {
+        let m = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(token)
+            .filter(|(at, _)| at.elapsed() < CONNECTION_TTL)
+            .map(|(_, c)| c.clone())
+    }
+}
+
+/// Read (and cache) the connection a webhook token names; unknown is `NotFound`.
+async fn load_connection(app: &App, st: &HookState, token: &str) -> AppResult<Arc<Connection>> {
+    let Some(c) = store::wa_connection_by_token(app.db(), token).await? else {
+        st.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(token);
+        return Err(AppError::NotFound);
+    };
+    let conn = Arc::new(Connection {
+        workspace_id: c.workspace_id,
+        app_secret: app.keys().decrypt(&c.app_secret)?,
+    });
+    let mut m = st.connections.lock().unwrap_or_else(|e| e.into_inner());
+    if m.len() >= CONNECTIONS_MAX {
+        m.clear();
+    }
+    m.insert(token.to_string(), (Instant::now(), conn.clone()));
+    Ok(conn)
+}
+
+/// Forget the cached WhatsApp connections of this process (call after connecting or
+/// disconnecting a number, so the next webhook reads the new secret or gets its 404).
+pub fn forget_connections(app: &App) {
+    state(app)
+        .connections
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
+}
+
+/// The webhook state of `app`, created on first use. Kept beside the App (keyed by its
+/// shared state, dropped entries pruned) rather than in it, so that tests running many Apps
+/// in one process never share a queue or a cache.
+fn state(app: &App) -> Arc<HookState> {
+    type Registry = Mutex<Vec<(Weak<crate::Inner>, Arc<HookState>)>>;
+    static STATES: OnceLock<Registry> = OnceLock::new();
+    let mut all = STATES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let me = Arc::as_ptr(&app.inner);
+    if let Some((_, s)) = all
+        .iter()
+        .find(|(w, _)| w.strong_count() > 0 && std::ptr::eq(w.as_ptr(), me))
+    {
+        return s.clone();
+    }
+    all.retain(|(w, _)| w.strong_count() > 0);
+    let s = Arc::new(HookState::default());
+    all.push((Arc::downgrade(&app.inner), s.clone()));
+    s
+}
+
+/// Resets `flushing` if the writer task ends without doing so (a panic, or the runtime
+/// shutting down), so that the next request starts a new writer instead of waiting forever.
+struct FlushGuard(Arc<HookState>);
+
+impl Drop for FlushGuard {
+    fn drop(&mut self) {
+        let mut q = self.0.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.flushing = false;
+    }
+}
+
+/// The writer: store everything queued in one transaction, answer, repeat until the queue
+/// is empty; then kick the job (at most once per second).
+async fn flush(app: App, st: Arc<HookState>) {
+    let _guard = FlushGuard(st.clone());
+    loop {
+        let batch: Vec<Pending> = {
+            let mut q = st.queue.lock().unwrap_or_else(|e| e.into_inner());
+            if q.pending.is_empty() {
+                q.flushing = false;
+                break;
+            }
+            let mut n = 0;
+            let take = q
+                .pending
+                .iter()
+                .take_while(|p| {
+                    n += p.items.len();
+                    n <= FLUSH_MAX || n == p.items.len()
+                })
+                .count()
+                .max(1);
+            q.pending.drain(..take).collect()
+        };
+        let gate = st.gate(&app).await;
+        let stored = write_batch(&app, batch).await;
+        if stored > 0 {
+            let second = now_ms() / 1000;
+            if st.last_kick.swap(second, Ordering::Relaxed) != second
+                && let Err(e) = super::kick(&app, WEBHOOK_JOB).await
+            {
+                // The events are stored; the recurring job applies them within seconds.
+                st.last_kick.store(0, Ordering::Relaxed);
+                tracing::warn!(error = %e, "messaging webhooks: kicking the job failed");
+            }
+        }
+        drop(gate);
+    }
+}
+
+/// Store one batch of requests and answer each; returns how many events were new.
+async fn write_batch(app: &App, batch: Vec<Pending>) -> usize {
+    // The first occurrence of a (provider, event id) owns it; a repeat in the same batch is
+    // a duplicate like one already stored.
+    let mut owner: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
+    let mut rows = Vec::new();
+    for (pi, p) in batch.iter().enumerate() {
+        for (ii, (k, raw)) in p.items.iter().enumerate() {
+            if let std::collections::hash_map::Entry::Vacant(e) = owner.entry((p.provider, k)) {
+                e.insert((pi, ii));
+                rows.push(store::NewEvent {
+                    workspace_id: p.ws,
+                    provider: p.provider,
+                    event_id: k,
+                    raw,
+                });
+            }
+        }
+    }
+    let result = store::insert_event_batch(app.db(), &rows).await;
+    drop(rows);
+    let new: std::collections::HashSet<(String, String)> = match result {
+        Ok(ids) => ids.into_iter().map(|(p, k, _)| (p, k)).collect(),
+        Err(e) => {
+            let e = AppError::from(e);
+            tracing::warn!(error = %e, requests = batch.len(), "storing webhook events failed");
+            let unavailable = matches!(e, AppError::Unavailable(_));
+            let msg = e.to_string();
+            for p in batch {
+                let err = if unavailable {
+                    WriteError::Unavailable(msg.clone())
+                } else {
+                    WriteError::Internal(msg.clone())
+                };
+                let _ = p.done.send(Err(err));
+            }
+            return 0;
+        }
+    };
+    let mut total = 0;
+    let mut receipts = Vec::with_capacity(batch.len());
+    for (pi, p) in batch.iter().enumerate() {
+        let stored = p
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(ii, (k, _))| {
+                owner.get(&(p.provider, k.as_str())) == Some(&(pi, *ii))
+                    && new.contains(&(p.provider.to_string(), k.clone()))
+            })
+            .count();
+        total += stored;
+        receipts.push(Receipt {
+            stored,
+            duplicates: p.items.len() - stored,
+        });
+    }
+    drop(owner);
+    for (p, r) in batch.into_iter().zip(receipts) {
+        // A request whose client hung up no longer listens; its events are stored anyway.
+        let _ = p.done.send(Ok(r));
+    }
+    total
 }
 
 fn key(ws: WorkspaceId, parts: &[&str]) -> String {
@@ -226,13 +505,13 @@ pub async fn receive_twilio(
             let cb =
                 parse_status_callback(&form).map_err(|e| AppError::BadRequest(e.to_string()))?;
             let k = key(ws, &["status", &cb.message_sid, cb.status.as_str()]);
-            let r = store_items(app, ws, TWILIO, &[(k, format!("status\n{raw}"))]).await?;
+            let r = store_items(app, ws, TWILIO, vec![(k, format!("status\n{raw}"))]).await?;
             Ok((r, String::new()))
         }
         TwilioHook::Inbound => {
             let m = parse_inbound(&form).map_err(|e| AppError::BadRequest(e.to_string()))?;
             let k = key(ws, &["inbound", &m.message_sid]);
-            let r = store_items(app, ws, TWILIO, &[(k, format!("inbound\n{raw}"))]).await?;
+            let r = store_items(app, ws, TWILIO, vec![(k, format!("inbound\n{raw}"))]).await?;
             let twiml = match m.keyword() {
                 Some(Keyword::Help) => twiml_reply(c.help_text.as_deref().unwrap_or(
                     "Reply STOP to stop receiving messages, START to receive them again.",
@@ -246,6 +525,7 @@ pub async fn receive_twilio(
 
 /// Apply every pending event of both providers, in batches. Returns how many were applied.
 pub async fn process_pending(app: &App) -> AppResult<usize> {
+    let st = state(app);
     let mut total = 0;
     for provider in [WHATSAPP, TWILIO] {
         loop {
@@ -259,11 +539,13 @@ pub async fn process_pending(app: &App) -> AppResult<usize> {
                     done.push((ev.id, Some("no workspace".to_string())));
                     continue;
                 };
+                let gate = st.gate(app).await;
                 let r = if provider == WHATSAPP {
                     apply_whatsapp(app, ws, &ev.raw).await
                 } else {
                     apply_twilio(app, ws, &ev.raw).await
                 };
+                drop(gate);
                 match r {
                     Ok(note) => done.push((ev.id, note)),
                     // A database hiccup: leave the rest for the next run, record what is done.
@@ -275,7 +557,9 @@ pub async fn process_pending(app: &App) -> AppResult<usize> {
                 }
             }
             total += done.len();
+            let gate = st.gate(app).await;
             store::mark_events_processed(app.db(), &done).await?;
+            drop(gate);
         }
     }
     if total > 0 {
@@ -292,7 +576,15 @@ pub(crate) async fn job(ctx: JobCtx) -> JobResult {
 /// Apply one stored WhatsApp item. `Ok(Some(note))` when it was read but not applicable.
 async fn apply_whatsapp(app: &App, ws: WorkspaceId, raw: &str) -> AppResult<Option<String>> {
     let events = parse_webhook(raw.as_bytes()).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let conn = store::wa_connection(app.db(), ws).await?;
+    // Only an inbound message needs the connection (its number); a status does not.
+    let conn = if events
+        .iter()
+        .any(|e| matches!(e, WhatsAppEvent::Message(_)))
+    {
+        store::wa_connection(app.db(), ws).await?
+    } else {
+        None
+    };
     let mut notes = Vec::new();
     for ev in events {
         let note = match ev {
@@ -878,4 +1170,90 @@ async fn apply_twilio(app: &App, ws: WorkspaceId, raw: &str) -> AppResult<Option
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messaging::connections::{WhatsAppInput, connect_whatsapp};
+    use prospector_channels::whatsapp::meta_signature;
+
+    fn status(wamid: &str, st: &str) -> String {
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "2001", "changes": [{
+            "field": "messages", "value": {"messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550100199", "phone_number_id": "1001"},
+                "statuses": [{"id": wamid, "status": st, "timestamp": "1700000000",
+                    "recipient_id": "15550100100"}]}}]}]})
+        .to_string()
+    }
+
+    async fn connect(app: &App, ctx: &crate::WsCtx, secret: &str) -> String {
+        let out = connect_whatsapp(
+            app,
+            ctx,
+            &WhatsAppInput {
+                kind: Some("sandbox".into()),
+                phone_number_id: "1001".into(),
+                waba_id: "2001".into(),
+                access_token: "token".into(),
+                app_secret: secret.into(),
+                verify_token: "verify".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        out.webhook_path.rsplit('/').next().unwrap().to_string()
+    }
+
+    /// Concurrent deliveries share group commits: every distinct status is stored once,
+    /// whether its duplicate arrives in the same batch or a later one, and each request's
+    /// receipt says which of its events were new.
+    #[tokio::test]
+    async fn concurrent_deliveries_are_stored_once_each() {
+        let (app, ctx, _dir) = crate::testing::app_with_workspace(|_| {}).await.unwrap();
+        let token = connect(&app, &ctx, "first-secret").await;
+        let mut tasks = Vec::new();
+        for round in 0..2 {
+            for i in 0..30 {
+                let (app, token) = (app.clone(), token.clone());
+                tasks.push(tokio::spawn(async move {
+                    let body = status(&format!("wamid.{i}"), "delivered");
+                    let sig = meta_signature("first-secret", body.as_bytes());
+                    let r = receive_whatsapp(&app, &token, Some(&sig), body.as_bytes()).await;
+                    (round, r.unwrap())
+                }));
+            }
+        }
+        let (mut stored, mut dups) = (0, 0);
+        for t in tasks {
+            let (_, r) = t.await.unwrap();
+            assert_eq!(r.stored + r.duplicates, 1);
+            stored += r.stored;
+            dups += r.duplicates;
+        }
+        assert_eq!((stored, dups), (30, 30));
+        assert_eq!(store::count_pending(app.db(), WHATSAPP).await.unwrap(), 30);
+
+        // A forged signature stores nothing, even with the connection cached.
+        let body = status("wamid.forged", "read");
+        let bad = meta_signature("not-the-secret", body.as_bytes());
+        let e = receive_whatsapp(&app, &token, Some(&bad), body.as_bytes()).await;
+        assert!(matches!(e, Err(AppError::Unauthorized(_))));
+        assert_eq!(store::count_pending(app.db(), WHATSAPP).await.unwrap(), 30);
+
+        // A rotated secret is used at once although the old connection is cached.
+        connect(&app, &ctx, "second-secret").await;
+        let sig = meta_signature("second-secret", body.as_bytes());
+        let r = receive_whatsapp(&app, &token, Some(&sig), body.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(r.stored, 1);
+        let e = receive_whatsapp(&app, "no-such-token", Some(&sig), body.as_bytes()).await;
+        assert!(matches!(e, Err(AppError::NotFound)));
+
+        let applied = process_pending(&app).await.unwrap();
+        assert_eq!(applied, 31);
+        assert_eq!(store::count_pending(app.db(), WHATSAPP).await.unwrap(), 0);
+    }
 }

@@ -12,6 +12,7 @@ pub mod connections;
 pub mod costs;
 pub mod dispatch;
 pub mod hooks;
+pub mod quiet_hours;
 pub mod send;
 pub mod templates;
 

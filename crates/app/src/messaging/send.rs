@@ -1,7 +1,7 @@
 //! Queueing WhatsApp and SMS messages into the outbox: template messages with parameters
-//! mapped from contact fields, custom fields, facts or literals; free-form WhatsApp text
-//! (sent only inside the 24-hour window, else its fallback template or skipped with the
-//! reason); SMS with their segment count. Everything is checked here so bad input is a
+//! mapped from contact fields, custom fields, facts or literals; free-form WhatsApp text and
+//! media by link (image, document, video, audio — sent only inside the 24-hour window, else
+//! the fallback template or skipped with the reason); SMS with their segment count. Everything is checked here so bad input is a
 //! precise 4xx; `messaging.dispatch` does the sending.
 
 use crate::{App, AppError, AppResult, WsCtx};
@@ -53,6 +53,33 @@ pub struct TextSendInput {
     pub fallback_params: Vec<String>,
 }
 
+/// Send an image, document, video or audio by public link: free-form, so only inside the
+/// 24-hour window, with an optional fallback template outside it (like free text).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediaSendInput {
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub contact_id: Option<i64>,
+    /// `image`, `document`, `video` or `audio`.
+    pub kind: String,
+    /// A public http(s) URL Meta fetches the file from.
+    pub link: String,
+    /// Shown under an image, video or document (not allowed for audio).
+    #[serde(default)]
+    pub caption: Option<String>,
+    /// Documents only: the file name the recipient sees.
+    #[serde(default)]
+    pub filename: Option<String>,
+    #[serde(default)]
+    pub fallback_template: Option<String>,
+    #[serde(default)]
+    pub fallback_language: Option<String>,
+    #[serde(default)]
+    pub fallback_params: Vec<String>,
+}
+
 /// Send one SMS.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -78,6 +105,7 @@ pub struct MessageOut {
     pub provider_id: Option<String>,
     /// The furthest provider status (sent, delivered, read, failed…).
     pub provider_status: Option<String>,
+    /// `template`, `text`, or the media kind (`image`, `document`, `video`, `audio`).
     pub kind: Option<String>,
     pub template: Option<String>,
     pub error: Option<String>,
@@ -101,7 +129,11 @@ pub async fn message_out(app: &App, ws: WorkspaceId, id: MessageId) -> AppResult
         status: m.status.clone(),
         provider_id: m.provider_id.clone(),
         provider_status: p.as_ref().and_then(|p| p.provider_status.clone()),
-        kind: p.as_ref().map(|p| p.kind.clone()),
+        kind: p.as_ref().map(|p| {
+            media_of(&p.kind, &p.params)
+                .map(|m| m.0.as_str().to_string())
+                .unwrap_or_else(|| p.kind.clone())
+        }),
         template: p.as_ref().and_then(|p| p.template_name.clone()),
         error: m.error.clone(),
         error_code: p.as_ref().and_then(|p| p.error_code),
@@ -390,27 +422,15 @@ pub async fn queue_text(app: &App, ctx: &WsCtx, i: &TextSendInput) -> AppResult<
         ));
     }
     let conn = super::connections::require_wa(app, ctx.ws).await?;
-    let fallback = match i.fallback_template.as_deref().map(str::trim) {
-        Some(name) if !name.is_empty() => {
-            let lang = i
-                .fallback_language
-                .as_deref()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .ok_or_else(|| {
-                    AppError::invalid("fallback_language", "required with a fallback template")
-                })?;
-            let t = super::templates::sendable(app, ctx.ws, name, lang).await?;
-            let params = resolve_params(app, ctx.ws, contact.as_ref(), &i.fallback_params).await?;
-            check_param_count(&t, params.len())?;
-            Some(
-                json!({"template": t.name, "language": t.language, "params": params,
-                       "category": t.category.to_lowercase()})
-                .to_string(),
-            )
-        }
-        _ => None,
-    };
+    let fallback = fallback_of(
+        app,
+        ctx.ws,
+        contact.as_ref(),
+        i.fallback_template.as_deref(),
+        i.fallback_language.as_deref(),
+        &i.fallback_params,
+    )
+    .await?;
     let id = store::queue_message(
         app.db(),
         ctx.ws,
@@ -433,6 +453,219 @@ pub async fn queue_text(app: &App, ctx: &WsCtx, i: &TextSendInput) -> AppResult<
         },
     )
     .await?;
+    Ok(id)
+}
+
+/// The fallback template of a free-form message, checked now (approved, parameters
+/// resolved for this contact, count right), stored as the JSON the dispatcher reads.
+async fn fallback_of(
+    app: &App,
+    ws: WorkspaceId,
+    contact: Option<&Contact>,
+    template: Option<&str>,
+    language: Option<&str>,
+    specs: &[String],
+) -> AppResult<Option<String>> {
+    let Some(name) = template.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    let lang = language
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| {
+            AppError::invalid("fallback_language", "required with a fallback template")
+        })?;
+    let t = super::templates::sendable(app, ws, name, lang).await?;
+    let params = resolve_params(app, ws, contact, specs).await?;
+    check_param_count(&t, params.len())?;
+    Ok(Some(
+        json!({"template": t.name, "language": t.language, "params": params,
+               "category": t.category.to_lowercase()})
+        .to_string(),
+    ))
+}
+
+/// The media kinds a member can send by link (stickers need Meta's exact WebP format and
+/// are left out).
+pub const MEDIA_KINDS: &[&str] = &["image", "document", "video", "audio"];
+
+/// A media message as queued. The part's `kind` column only admits `template` and `text`
+/// (a CHECK in migration 0007), so media is a free-form `text` part whose `params` are
+/// `[kind, link, caption, filename]` (empty strings when absent) — still a JSON array of
+/// strings, and one that survives the dispatcher's rewrite of `params` when it records
+/// what was sent, so a retry sends the same file. Plain text parts have `[]`.
+fn media_params(kind: &str, link: &str, caption: Option<&str>, filename: Option<&str>) -> String {
+    json!([kind, link, caption.unwrap_or(""), filename.unwrap_or("")]).to_string()
+}
+
+/// The media of a free-form part: kind, link, caption, file name (see [`media_params`]).
+fn media_of(
+    kind: &str,
+    params: &str,
+) -> Option<(
+    prospector_channels::whatsapp::MediaKind,
+    String,
+    Option<String>,
+    Option<String>,
+)> {
+    use prospector_channels::whatsapp::MediaKind;
+    if kind != "text" {
+        return None;
+    }
+    let v: Vec<String> = serde_json::from_str(params).ok()?;
+    let media = MediaKind::parse(v.first()?).filter(|k| MEDIA_KINDS.contains(&k.as_str()))?;
+    let at = |n: usize| {
+        v.get(n)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    Some((media, at(1).unwrap_or_default(), at(2), at(3)))
+}
+
+/// What a queued free-form part puts on the wire inside the window: text from the
+/// message body, media from the stored link, caption and file name. `None` for a template
+/// part (it needs no window). The dispatcher calls this so free text and media follow one
+/// window rule; the second value is the part kind to record (`text` for both).
+pub(crate) fn free_form_content(
+    kind: &str,
+    body: &str,
+    params: &str,
+) -> Option<(prospector_channels::whatsapp::MessageContent, &'static str)> {
+    use prospector_channels::whatsapp::{Media, MediaSource, MessageContent};
+    if kind != "text" {
+        return None;
+    }
+    Some(match media_of(kind, params) {
+        Some((media, link, caption, filename)) => (
+            MessageContent::Media(Media {
+                kind: media,
+                source: MediaSource::Link(link),
+                caption,
+                filename,
+            }),
+            "text",
+        ),
+        None => (
+            MessageContent::Text {
+                body: body.to_string(),
+                preview_url: false,
+            },
+            "text",
+        ),
+    })
+}
+
+/// Queue an image, document, video or audio by link. Everything Meta would refuse (kind,
+/// link scheme and host, caption on audio or over 1,024 characters, a file name on
+/// anything but a document) is a 422 naming the field; the window is the dispatcher's, as
+/// for free text.
+pub async fn queue_media(app: &App, ctx: &WsCtx, i: &MediaSendInput) -> AppResult<MessageId> {
+    use prospector_channels::whatsapp::{MAX_CAPTION_LEN, MediaKind, check_media_link};
+    ctx.require(Permission::Write)?;
+    let kind = i.kind.trim().to_ascii_lowercase();
+    let media = MediaKind::parse(&kind)
+        .filter(|k| MEDIA_KINDS.contains(&k.as_str()))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "kind",
+                format!("{:?}: expected image, document, video or audio", i.kind),
+            )
+        })?;
+    let link = i.link.trim();
+    if link.is_empty() {
+        return Err(AppError::invalid("link", "give the file's public URL"));
+    }
+    check_media_link(link).map_err(|e| AppError::invalid("link", e.message().to_string()))?;
+    let caption = i
+        .caption
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if let Some(c) = caption {
+        if media == MediaKind::Audio {
+            return Err(AppError::invalid(
+                "caption",
+                "audio messages cannot have a caption",
+            ));
+        }
+        let n = c.chars().count();
+        if n > MAX_CAPTION_LEN {
+            return Err(AppError::invalid(
+                "caption",
+                format!("{n} characters, more than WhatsApp's {MAX_CAPTION_LEN}"),
+            ));
+        }
+    }
+    let filename = i
+        .filename
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty());
+    if let Some(f) = filename {
+        if media != MediaKind::Document {
+            return Err(AppError::invalid(
+                "filename",
+                "only documents have a file name",
+            ));
+        }
+        if f.chars().count() > 240 || f.contains(['/', '\\']) || f.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                "filename",
+                "a plain file name of at most 240 characters, without slashes",
+            ));
+        }
+    }
+    let (e164, contact) = recipient(app, ctx.ws, i.to.as_deref(), i.contact_id, true).await?;
+    if let Some(why) = blocked(app, ctx.ws, "whatsapp", contact.as_ref(), &e164).await? {
+        return Err(AppError::invalid(
+            "to",
+            format!("cannot message {e164}: {why}"),
+        ));
+    }
+    let conn = super::connections::require_wa(app, ctx.ws).await?;
+    let fallback = fallback_of(
+        app,
+        ctx.ws,
+        contact.as_ref(),
+        i.fallback_template.as_deref(),
+        i.fallback_language.as_deref(),
+        &i.fallback_params,
+    )
+    .await?;
+    // What the log and the conversation show: the caption, or the kind and the file.
+    let shown = match (caption, filename) {
+        (Some(c), _) => format!("[{kind}] {c}"),
+        (None, Some(f)) => format!("[{kind}: {f}]"),
+        (None, None) => format!("[{kind}] {link}"),
+    };
+    let id = store::queue_message(
+        app.db(),
+        ctx.ws,
+        &NewMessage {
+            contact_id: contact.as_ref().map(Contact::cid),
+            channel: "whatsapp".into(),
+            from_address: Some(conn.phone_number_id.clone()),
+            to_address: e164.clone(),
+            body_text: shown,
+            scheduled_at: now_ms(),
+            ..Default::default()
+        },
+        &NewPart {
+            kind: "text".into(),
+            params: media_params(media.as_str(), link, caption, filename),
+            fallback,
+            category: Some("service".into()),
+            country: country_of_phone(&e164),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tracing::info!(
+        workspace = ctx.ws.0,
+        message = id.0,
+        kind = media.as_str(),
+        "whatsapp media queued"
+    );
     Ok(id)
 }
 
@@ -540,6 +773,14 @@ pub async fn send_text_now(app: &App, ctx: &WsCtx, i: &TextSendInput) -> AppResu
 
 pub async fn send_sms_now(app: &App, ctx: &WsCtx, i: &SmsSendInput) -> AppResult<MessageOut> {
     let id = queue_sms(app, ctx, i).await?;
+    super::dispatch::dispatch(app).await?;
+    message_out(app, ctx.ws, id).await
+}
+
+/// Queue a media message and run a dispatch round (inside the window it is sent, outside
+/// it the fallback template goes or it is skipped with the reason), then read it back.
+pub async fn send_media_now(app: &App, ctx: &WsCtx, i: &MediaSendInput) -> AppResult<MessageOut> {
+    let id = queue_media(app, ctx, i).await?;
     super::dispatch::dispatch(app).await?;
     message_out(app, ctx.ws, id).await
 }

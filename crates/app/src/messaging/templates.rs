@@ -77,6 +77,10 @@ pub struct TemplateOut {
     pub preview_body: String,
     pub preview_footer: Option<String>,
     pub preview_buttons: Vec<String>,
+    /// The body as written, with its `{{1}}`… variables (for previews that fill them live).
+    pub body_raw: String,
+    /// The body's example values, in variable order.
+    pub body_examples: Vec<String>,
     #[schema(value_type = Object)]
     pub components: Value,
     pub updated_at: i64,
@@ -109,6 +113,21 @@ pub fn render(t: &WaTemplate, params: Option<&[String]>) -> TemplatePreview {
 
 pub fn out(t: &WaTemplate) -> TemplateOut {
     let p = render(t, None);
+    let (body_raw, body_examples) = components_of(t)
+        .into_iter()
+        .find_map(|c| match c {
+            TemplateComponent::Body {
+                text,
+                examples,
+                named_examples,
+            } => Some(if examples.is_empty() {
+                (text, named_examples.into_iter().map(|(_, v)| v).collect())
+            } else {
+                (text, examples)
+            }),
+            _ => None,
+        })
+        .unwrap_or_default();
     TemplateOut {
         id: t.id,
         name: t.name.clone(),
@@ -124,6 +143,8 @@ pub fn out(t: &WaTemplate) -> TemplateOut {
         preview_body: p.body,
         preview_footer: p.footer,
         preview_buttons: p.buttons,
+        body_raw,
+        body_examples,
         components: serde_json::from_str(&t.components).unwrap_or(Value::Array(vec![])),
         updated_at: t.updated_at,
     }

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollInput {
-    /// Every contact with an email address.
+    /// Every contact reachable on one of the campaign's channels.
     #[serde(default)]
     pub all: bool,
     /// Contacts with this tag.
@@ -106,6 +106,10 @@ async fn build(app: &App, ctx: &WsCtx, spec: &CampaignSpec) -> AppResult<NewCamp
     let mut steps = Vec::new();
     for (i, st) in spec.steps.iter().enumerate() {
         let field = |k: &str| format!("steps[{i}].{k}");
+        if st.channel != "email" {
+            steps.push(channel_step(app, ctx, i, st).await?);
+            continue;
+        }
         let template_id = match &st.template {
             Some(name) => {
                 let t = prospector_store::templates::get_by_name(app.db(), ctx.ws, name.trim())
@@ -160,6 +164,7 @@ async fn build(app: &App, ctx: &WsCtx, spec: &CampaignSpec) -> AppResult<NewCamp
                 body_text: st.body.clone(),
                 body_html: st.html.clone(),
                 conditions: "{}".into(),
+                channel_config: "{}".into(),
             },
             variants,
         });
@@ -177,6 +182,86 @@ async fn build(app: &App, ctx: &WsCtx, spec: &CampaignSpec) -> AppResult<NewCamp
         created_by: ctx.actor.user_id,
         steps,
         sender_ids,
+    })
+}
+
+/// A validation error of the messaging layer, renamed to the step field it is about.
+fn at_field(field: String) -> impl Fn(AppError) -> AppError {
+    move |e| match e {
+        AppError::Validation { message, .. } => AppError::Validation {
+            field: Some(field.clone()),
+            message,
+        },
+        other => other,
+    }
+}
+
+/// A WhatsApp or SMS step: templates must be approved and take as many parameters as given,
+/// parameter sources must parse, bodies must be valid templates.
+async fn channel_step(
+    app: &App,
+    ctx: &WsCtx,
+    i: usize,
+    st: &super::spec::StepSpec,
+) -> AppResult<NewStep> {
+    use crate::messaging::{send, templates};
+    let field = |k: &str| format!("steps[{i}].{k}");
+    let check_sources = |k: &str, list: &[String]| -> AppResult<()> {
+        for (j, p) in list.iter().enumerate() {
+            prospector_core::messaging::ParamSource::parse(p)
+                .map_err(|e| AppError::invalid(&format!("steps[{i}].{k}[{j}]"), e.to_string()))?;
+        }
+        Ok(())
+    };
+    let trimmed = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let mut cfg = super::spec::ChannelConfig::default();
+    if let Some(body) = &st.body {
+        super::render::check(&field("body"), body)?;
+    }
+    if st.channel == "whatsapp" {
+        if let (Some(name), Some(lang)) = (trimmed(&st.template), trimmed(&st.language)) {
+            let t = templates::sendable(app, ctx.ws, &name, &lang)
+                .await
+                .map_err(at_field(field("template")))?;
+            check_sources("params", &st.params)?;
+            send::check_param_count(&t, st.params.len()).map_err(at_field(field("params")))?;
+            cfg.template = Some(t.name);
+            cfg.language = Some(t.language);
+            cfg.params = st.params.clone();
+        }
+        if let (Some(name), Some(lang)) = (
+            trimmed(&st.fallback_template),
+            trimmed(&st.fallback_language),
+        ) {
+            let t = templates::sendable(app, ctx.ws, &name, &lang)
+                .await
+                .map_err(at_field(field("fallback_template")))?;
+            check_sources("fallback_params", &st.fallback_params)?;
+            send::check_param_count(&t, st.fallback_params.len())
+                .map_err(at_field(field("fallback_params")))?;
+            cfg.fallback_template = Some(t.name);
+            cfg.fallback_language = Some(t.language);
+            cfg.fallback_params = st.fallback_params.clone();
+        }
+    }
+    Ok(NewStep {
+        f: StepFields {
+            channel: st.channel.clone(),
+            delay_days: i64::from(st.delay_days),
+            business_days: st.business_days,
+            template_id: None,
+            subject: None,
+            body_text: trimmed(&st.body),
+            body_html: None,
+            conditions: "{}".into(),
+            channel_config: serde_json::to_string(&cfg).unwrap_or_else(|_| "{}".into()),
+        },
+        variants: Vec::new(),
     })
 }
 
@@ -310,11 +395,18 @@ async fn transition(
 /// Start a draft: it needs a sender; enrolled contacts become due now.
 pub async fn start(app: &App, ctx: &WsCtx, id: i64) -> AppResult<Campaign> {
     let d = get(app, ctx, id).await?;
-    if d.senders.is_empty() {
+    let uses = |c: &str| d.steps.iter().any(|s| s.f.channel == c);
+    if uses("email") && d.senders.is_empty() {
         return Err(AppError::invalid(
             "senders",
             "add at least one sender before starting the campaign",
         ));
+    }
+    if uses("whatsapp") {
+        crate::messaging::connections::require_wa(app, ctx.ws).await?;
+    }
+    if uses("sms") {
+        crate::messaging::connections::require_sms(app, ctx.ws).await?;
     }
     let c = transition(app, ctx, id, store::ACTIVE, &[store::DRAFT], None, "start").await?;
     enrollments::activate_waiting(app.db(), ctx.ws, CampaignId(id), now_ms()).await?;
@@ -434,12 +526,45 @@ pub async fn enroll(app: &App, ctx: &WsCtx, id: i64, input: &EnrollInput) -> App
         f.terms = a.q.as_deref().map(query_terms).unwrap_or_default();
     }
     let matched = contacts::ids(app.db(), ctx.ws, &f, MAX_ENROLL).await?;
-    f.has_email = Some(true);
-    let with_email = contacts::ids(app.db(), ctx.ws, &f, MAX_ENROLL).await?;
+    // Reachable: an address on at least one of the campaign's channels (a step on a channel
+    // the contact lacks is skipped with the reason when its turn comes).
+    let channels: Vec<String> = store::get(app.db(), ctx.ws, CampaignId(id))
+        .await?
+        .steps
+        .iter()
+        .map(|s| s.f.channel.clone())
+        .collect();
+    let mut reachable = std::collections::BTreeSet::new();
+    for (channel, field) in [
+        ("email", "email"),
+        ("whatsapp", "whatsapp"),
+        ("whatsapp", "phone"),
+        ("sms", "phone"),
+    ] {
+        if channels.iter().any(|c| c == channel) {
+            let mut g = f.clone();
+            match field {
+                "email" => g.has_email = Some(true),
+                "whatsapp" => g.has_whatsapp = Some(true),
+                _ => g.has_phone = Some(true),
+            }
+            reachable.extend(contacts::ids(app.db(), ctx.ws, &g, MAX_ENROLL).await?);
+        }
+    }
+    let with_email: Vec<i64> = matched
+        .iter()
+        .copied()
+        .filter(|c| reachable.contains(c))
+        .collect();
     let mut skipped_reasons = BTreeMap::new();
     let no_email = (matched.len() - with_email.len()) as u64;
     if no_email > 0 {
-        skipped_reasons.insert("no email".to_string(), no_email);
+        let why = if channels.iter().all(|c| c == "email") {
+            "no email"
+        } else {
+            "no email or phone"
+        };
+        skipped_reasons.insert(why.to_string(), no_email);
     }
     let blocked = super::suppression::blocked_contacts(app, ctx.ws, &with_email).await?;
     for reason in blocked.values() {

@@ -99,6 +99,9 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
         // More may be due; the next round continues at once.
         kick(app).await?;
     }
+    if r.sent > 0 {
+        super::engine::follow_up(app).await?;
+    }
     if r.sent + r.failed + r.uncertain + r.retried > 0 {
         tracing::info!(
             sent = r.sent,

@@ -30,11 +30,17 @@ const DAY_MS: i64 = 86_400_000;
 /// How long to wait before looking again at an enrollment whose previous message is still
 /// on its way.
 const RECHECK_MS: i64 = 10 * 60 * 1000;
+/// A step without delay is looked at this long after the previous step's planned send (not
+/// in the same tick, when that message cannot have gone yet); the dispatchers kick a tick
+/// just after this once they have sent something ([`follow_up`]).
+const FOLLOW_UP_SLACK_MS: i64 = 1_000;
 
 /// What one tick did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TickReport {
     pub queued: u64,
+    /// Steps recorded as skipped for a contact (no number for the channel, consent...).
+    pub skipped: u64,
     pub waiting_for_approval: u64,
     pub deferred: u64,
     pub completed: u64,
@@ -55,8 +61,22 @@ pub(crate) async fn job(ctx: crate::jobs::JobCtx) -> crate::jobs::JobResult {
     let r = tick(&ctx.app, now_ms()).await?;
     if r.queued > 0 {
         super::dispatch::kick(&ctx.app).await?;
+        crate::messaging::dispatch::kick(&ctx.app).await?;
     }
     Ok(Some(serde_json::to_value(&r).unwrap_or_default()))
+}
+
+/// After a dispatcher sent campaign messages: a tick shortly after the follow-up slack, so
+/// a next step without delay (email, then WhatsApp the same day) goes out in seconds rather
+/// than at the next recurring tick.
+pub async fn follow_up(app: &App) -> AppResult<()> {
+    let at = now_ms() + FOLLOW_UP_SLACK_MS + 500;
+    let mut job = prospector_store::jobs::NewJob::new(TICK_JOB, "{}");
+    job.run_at = at;
+    job.unique_key = Some(format!("{TICK_JOB}:follow-up:{}", at / 1000));
+    job.max_attempts = 3;
+    crate::jobs::enqueue(app, job).await?;
+    Ok(())
 }
 
 /// A deterministic 64-bit seed from a few numbers (variant choice, spintax, gaps).
@@ -141,6 +161,8 @@ struct Plan {
     stop_on: Vec<String>,
     /// Parsed parts per (step index, variant id or 0).
     parts: HashMap<(usize, i64), Parts>,
+    /// The WhatsApp and SMS steps' templates and connections.
+    channels: super::channel_steps::ChannelPlan,
 }
 
 async fn plan_of(app: &App, ws: WorkspaceId, id: i64) -> AppResult<Plan> {
@@ -166,12 +188,14 @@ async fn plan_of(app: &App, ws: WorkspaceId, id: i64) -> AppResult<Plan> {
             parts.insert((i, v.id), Parts::parse(&s, &t, h.as_deref())?);
         }
     }
+    let channels = super::channel_steps::ChannelPlan::load(app, ws, &detail.steps).await?;
     Ok(Plan {
         detail,
         window,
         recipient_zone: spec.recipient_timezone,
         stop_on,
         parts,
+        channels,
     })
 }
 
@@ -195,6 +219,7 @@ pub async fn tick(app: &App, now: i64) -> AppResult<TickReport> {
                 .push(e);
         }
         let before = report.queued
+            + report.skipped
             + report.deferred
             + report.completed
             + report.stopped
@@ -220,6 +245,7 @@ pub async fn tick(app: &App, now: i64) -> AppResult<TickReport> {
             }
         }
         let after = report.queued
+            + report.skipped
             + report.deferred
             + report.completed
             + report.stopped
@@ -324,7 +350,9 @@ async fn run_group(
     let day_end = day_start(now) + DAY_MS;
     let gap_s = u64::try_from(plan.detail.campaign.f.min_gap_seconds.max(0)).unwrap_or(0);
     let campaign = &plan.detail.campaign;
-    let mut batch: Vec<(QueueStep, usize)> = Vec::new();
+    // Each decision with the sender it took budget from (email steps).
+    let mut batch: Vec<(QueueStep, Option<usize>)> = Vec::new();
+    let mixed = steps.iter().any(|s| s.f.channel != "email");
     for e in list {
         let eid = EnrollmentId(e.id);
         let Some(contact) = cx.contact(e.contact_id) else {
@@ -343,11 +371,6 @@ async fn run_group(
             report.stopped += 1;
             continue;
         }
-        let Some(to) = contact.f.email.clone() else {
-            enrollments::stop(db, ws, eid, "no email address").await?;
-            report.stopped += 1;
-            continue;
-        };
         if plan.stop_on.iter().any(|s| s == "lead_stage_change")
             && contact.f.lead_stage.is_some()
             && e.current_step > 0
@@ -382,8 +405,20 @@ async fn run_group(
         let base = match e.last_message_id.and_then(|id| prev.get(&id)) {
             Some(m) if e.current_step > 0 => match m.status.as_str() {
                 "sent" => m.sent_at.unwrap_or(now),
+                // A step skipped for this contact (no number, consent, outside the WhatsApp
+                // window without a fallback), or a WhatsApp/SMS message the provider
+                // refused: the sequence goes on from then.
+                "cancelled" => m.updated_at,
+                "failed" if m.channel != "email" => m.updated_at,
                 "queued" | "sending" | "pending_approval" => {
-                    enrollments::set_next_at(db, ws, eid, Some(now + RECHECK_MS)).await?;
+                    // Waiting for a person: look again in a while; waiting for the sender:
+                    // shortly after its planned time.
+                    let again = if m.status == "pending_approval" {
+                        now + RECHECK_MS
+                    } else {
+                        m.scheduled_at.max(now) + FOLLOW_UP_SLACK_MS
+                    };
+                    enrollments::set_next_at(db, ws, eid, Some(again)).await?;
                     report.deferred += 1;
                     continue;
                 }
@@ -418,6 +453,94 @@ async fn run_group(
             report.deferred += 1;
             continue;
         }
+        let next = steps.get(idx + 1);
+        let next_at_after = |at: i64| {
+            next.map(|n| {
+                if n.f.delay_days > 0 {
+                    due_after(
+                        at,
+                        u32::try_from(n.f.delay_days).unwrap_or(0),
+                        n.f.business_days,
+                        zone_ref,
+                    )
+                } else {
+                    at + FOLLOW_UP_SLACK_MS
+                }
+            })
+        };
+        let skip = |to: &str, at: i64, why: String| QueueStep {
+            enrollment_id: Some(eid),
+            expected_step: e.current_step,
+            next_at: next_at_after(at),
+            complete: next.is_none(),
+            message: NewMessage {
+                campaign_id: Some(prospector_store::CampaignId(campaign.id)),
+                contact_id: Some(prospector_store::ContactId(contact.id)),
+                step_id: Some(prospector_store::StepId(step.id)),
+                channel: step.f.channel.clone(),
+                to_address: to.to_string(),
+                scheduled_at: at,
+                ..Default::default()
+            },
+            part: None,
+            skipped: Some(why),
+        };
+        if step.f.channel != "email" {
+            let at = earliest;
+            let outcome = super::channel_steps::prepare(
+                app,
+                ws,
+                &plan.channels,
+                step,
+                idx,
+                plan.parts.get(&(idx, 0)),
+                &cx,
+                contact,
+                &campaign.f.name,
+                seed(&[e.id, step.id]),
+            )
+            .await?;
+            let q = match outcome {
+                super::channel_steps::Outcome::Skip(why) => skip("", at, why),
+                super::channel_steps::Outcome::Send {
+                    to,
+                    from,
+                    body,
+                    part,
+                } => QueueStep {
+                    enrollment_id: Some(eid),
+                    expected_step: e.current_step,
+                    next_at: next_at_after(at),
+                    complete: next.is_none(),
+                    message: NewMessage {
+                        campaign_id: Some(prospector_store::CampaignId(campaign.id)),
+                        contact_id: Some(prospector_store::ContactId(contact.id)),
+                        step_id: Some(prospector_store::StepId(step.id)),
+                        channel: step.f.channel.clone(),
+                        from_address: from,
+                        to_address: to,
+                        subject: part.template_name.clone(),
+                        body_text: body,
+                        pending_approval: campaign.f.approval_required,
+                        scheduled_at: at,
+                        ..Default::default()
+                    },
+                    part: Some(*part),
+                    skipped: None,
+                },
+            };
+            batch.push((q, None));
+            continue;
+        }
+        let Some(to) = contact.f.email.clone() else {
+            if mixed {
+                batch.push((skip("", earliest, "no email address".into()), None));
+            } else {
+                enrollments::stop(db, ws, eid, "no email address").await?;
+                report.stopped += 1;
+            }
+            continue;
+        };
         // A sender with budget today; follow-ups stay with the mailbox that started.
         let preferred = e
             .sender_id
@@ -479,23 +602,10 @@ async fn run_group(
             campaign.f.track_opens.then_some(token.as_str()),
             campaign.f.track_clicks,
         );
-        let next = steps.get(idx + 1);
-        let next_at = next.map(|n| {
-            if n.f.delay_days > 0 {
-                due_after(
-                    at,
-                    u32::try_from(n.f.delay_days).unwrap_or(0),
-                    n.f.business_days,
-                    zone_ref,
-                )
-            } else {
-                at
-            }
-        });
         let q = QueueStep {
             enrollment_id: Some(eid),
             expected_step: e.current_step,
-            next_at,
+            next_at: next_at_after(at),
             complete: next.is_none(),
             message: NewMessage {
                 campaign_id: Some(prospector_store::CampaignId(campaign.id)),
@@ -520,19 +630,26 @@ async fn run_group(
                 scheduled_at: at,
                 links: body.links,
             },
+            part: None,
+            skipped: None,
         };
-        batch.push((q, si));
+        batch.push((q, Some(si)));
     }
     // The decisions are written in batches: each message with its enrollment's move, in one
     // transaction per batch (an enrollment another tick moved meanwhile is skipped).
     for chunk in batch.chunks(250) {
         let qs: Vec<QueueStep> = chunk.iter().map(|(q, _)| q.clone()).collect();
         let ids = messages::queue_step_messages(db, ws, &qs).await?;
-        for ((_, si), id) in chunk.iter().zip(ids) {
+        for ((q, si), id) in chunk.iter().zip(ids) {
             match id {
+                Some(_) if q.skipped.is_some() => report.skipped += 1,
                 Some(_) if campaign.f.approval_required => report.waiting_for_approval += 1,
                 Some(_) => report.queued += 1,
-                None => senders.budget.release(*si),
+                None => {
+                    if let Some(si) = si {
+                        senders.budget.release(*si);
+                    }
+                }
             }
         }
     }

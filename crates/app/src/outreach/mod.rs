@@ -7,6 +7,7 @@
 //! `outreach.dispatch` job claims queued messages and hands them to the sender's provider.
 
 pub mod campaigns;
+pub mod channel_steps;
 pub mod dispatch;
 pub mod engine;
 pub mod events;

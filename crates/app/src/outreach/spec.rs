@@ -75,10 +75,10 @@ impl Default for ScheduleSpec {
 }
 
 /// One step of the sequence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
-    /// `email` (WhatsApp and SMS steps come with their channels).
+    /// `email`, `whatsapp` or `sms`.
     #[serde(default = "default_channel")]
     pub channel: String,
     /// Days after the previous step was sent (the first step: after enrollment).
@@ -87,12 +87,29 @@ pub struct StepSpec {
     /// Count only Monday to Friday in the recipient's zone.
     #[serde(default)]
     pub business_days: bool,
-    /// A saved template by name, instead of an inline subject and body.
+    /// Email: a saved template by name, instead of an inline subject and body. WhatsApp:
+    /// the approved template to send (with `language` and `params`).
     #[serde(default)]
     pub template: Option<String>,
+    /// WhatsApp: the template's language code, e.g. `en_US`.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// WhatsApp: one source per template body variable, in order: `field:first_name`,
+    /// `custom:plan`, `fact:email` or `literal:…`.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// WhatsApp free text (`body`) outside the 24-hour window: this approved template is
+    /// sent instead; without one the step is skipped with the reason recorded.
+    #[serde(default)]
+    pub fallback_template: Option<String>,
+    #[serde(default)]
+    pub fallback_language: Option<String>,
+    #[serde(default)]
+    pub fallback_params: Vec<String>,
     #[serde(default)]
     pub subject: Option<String>,
-    /// Plain text body; the HTML part is derived from it unless `html` is given.
+    /// Plain text body (email: the HTML part is derived from it unless `html` is given;
+    /// WhatsApp: free text; SMS: the message). Variables and spintax as in email.
     #[serde(default)]
     pub body: Option<String>,
     #[serde(default)]
@@ -134,6 +151,135 @@ pub struct AudienceSpec {
     pub country: Option<String>,
     #[serde(default)]
     pub category: Option<String>,
+}
+
+/// What a WhatsApp step keeps in `sequence_steps.channel_config` (the body of free text and
+/// of SMS steps is the step's `body_text`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChannelConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_language: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_params: Vec<String>,
+}
+
+impl ChannelConfig {
+    /// The stored JSON; empty or unreadable means "nothing set".
+    pub fn parse(json: &str) -> ChannelConfig {
+        serde_json::from_str(json).unwrap_or_default()
+    }
+}
+
+/// The channels a step can use.
+pub const CHANNELS: &[&str] = &["email", "whatsapp", "sms"];
+
+impl StepSpec {
+    /// Email, WhatsApp and SMS steps take different fields; a field of another channel is
+    /// refused rather than ignored.
+    fn check_channel_step(&self, i: usize) -> AppResult<()> {
+        let f = |k: &str| format!("steps[{i}].{k}");
+        let nonblank = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        if !self.variants.is_empty() {
+            return Err(AppError::invalid(
+                &f("variants"),
+                format!("A/B variants are for email steps, not {}", self.channel),
+            ));
+        }
+        if self.subject.is_some() || self.html.is_some() {
+            return Err(AppError::invalid(
+                &f("subject"),
+                format!(
+                    "{} steps have no subject or HTML; write a body",
+                    self.channel
+                ),
+            ));
+        }
+        let body_len = self.body.as_deref().map_or(0, |b| b.trim().chars().count());
+        if self.channel == "sms" {
+            if self.template.is_some()
+                || !self.params.is_empty()
+                || self.fallback_template.is_some()
+            {
+                return Err(AppError::invalid(
+                    &f("template"),
+                    "SMS steps send their body; templates are for WhatsApp",
+                ));
+            }
+            if body_len == 0 {
+                return Err(AppError::invalid(&f("body"), "an SMS step needs a body"));
+            }
+            if body_len > prospector_channels::sms::MAX_BODY_CHARS {
+                return Err(AppError::invalid(
+                    &f("body"),
+                    format!(
+                        "{body_len} characters, more than Twilio's {}",
+                        prospector_channels::sms::MAX_BODY_CHARS
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+        // WhatsApp: a template, or free text with an optional fallback template.
+        match (nonblank(&self.template), body_len > 0) {
+            (true, true) => Err(AppError::invalid(
+                &f("body"),
+                "a WhatsApp step sends either a template or free text (body), not both",
+            )),
+            (false, false) => Err(AppError::invalid(
+                &f("template"),
+                "a WhatsApp step needs an approved template (template, language, params) or \
+                 free text (body)",
+            )),
+            (true, false) => {
+                if !nonblank(&self.language) {
+                    return Err(AppError::invalid(
+                        &f("language"),
+                        "the template's language code, e.g. en_US",
+                    ));
+                }
+                if self.fallback_template.is_some() || !self.fallback_params.is_empty() {
+                    return Err(AppError::invalid(
+                        &f("fallback_template"),
+                        "a fallback is for free-text steps; a template needs no window",
+                    ));
+                }
+                Ok(())
+            }
+            (false, true) => {
+                if body_len > prospector_channels::whatsapp::MAX_TEXT_LEN {
+                    return Err(AppError::invalid(
+                        &f("body"),
+                        format!(
+                            "{body_len} characters, more than WhatsApp's {}",
+                            prospector_channels::whatsapp::MAX_TEXT_LEN
+                        ),
+                    ));
+                }
+                if !self.params.is_empty() || self.language.is_some() {
+                    return Err(AppError::invalid(
+                        &f("params"),
+                        "params and language belong to a template; for free text use \
+                         fallback_params and fallback_language",
+                    ));
+                }
+                if nonblank(&self.fallback_template) && !nonblank(&self.fallback_language) {
+                    return Err(AppError::invalid(
+                        &f("fallback_language"),
+                        "required with a fallback template",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Stop conditions a campaign understands.
@@ -270,17 +416,32 @@ impl CampaignSpec {
         }
         for (i, st) in self.steps.iter().enumerate() {
             let f = |k: &str| format!("steps[{i}].{k}");
-            if st.channel != "email" {
+            if !CHANNELS.contains(&st.channel.as_str()) {
                 return Err(AppError::invalid(
                     &f("channel"),
                     format!(
-                        "\"{}\" steps are not available yet; use \"email\"",
-                        st.channel
+                        "\"{}\" is not a channel; use {}",
+                        st.channel,
+                        CHANNELS.join(", ")
                     ),
                 ));
             }
             if st.delay_days > 365 {
                 return Err(AppError::invalid(&f("delay_days"), "at most 365 days"));
+            }
+            if st.channel != "email" {
+                st.check_channel_step(i)?;
+                continue;
+            }
+            if !st.params.is_empty()
+                || st.language.is_some()
+                || st.fallback_template.is_some()
+                || !st.fallback_params.is_empty()
+            {
+                return Err(AppError::invalid(
+                    &f("params"),
+                    "language, params and fallbacks are for WhatsApp steps",
+                ));
             }
             if st.variants.len() > MAX_VARIANTS {
                 return Err(AppError::invalid(
@@ -367,6 +528,49 @@ mod tests {
         let mut s = parse(MINIMAL).unwrap();
         s.steps[0].channel = "fax".into();
         assert!(s.check_shape().is_err());
+    }
+
+    #[test]
+    fn whatsapp_and_sms_steps_take_their_own_fields() {
+        let mixed = MINIMAL.replace(
+            r#"}],"stop_on""#,
+            r#"},{"channel":"whatsapp","delay_days":2,"template":"spring_offer","language":"en_US","params":["field:first_name"]},{"channel":"sms","delay_days":3,"body":"Hi {{first_name|there}}"}],"stop_on""#,
+        );
+        let s = parse(&mixed).unwrap();
+        s.check_shape().unwrap();
+        let field_of = |s: &CampaignSpec| match s.check_shape().unwrap_err() {
+            AppError::Validation { field, .. } => field.unwrap_or_default(),
+            other => panic!("{other:?}"),
+        };
+        let mut bad = s.clone();
+        bad.steps[1].language = None;
+        assert_eq!(field_of(&bad), "steps[1].language");
+        let mut bad = s.clone();
+        bad.steps[1].body = Some("and text".into());
+        assert_eq!(field_of(&bad), "steps[1].body");
+        let mut bad = s.clone();
+        bad.steps[2].body = Some("x".repeat(1601));
+        assert_eq!(field_of(&bad), "steps[2].body");
+        let mut bad = s.clone();
+        bad.steps[2].subject = Some("Hi".into());
+        assert_eq!(field_of(&bad), "steps[2].subject");
+        let mut bad = s.clone();
+        bad.steps[2].template = Some("spring_offer".into());
+        assert_eq!(field_of(&bad), "steps[2].template");
+        let mut bad = s.clone();
+        bad.steps[0].params = vec!["field:first_name".into()];
+        assert_eq!(field_of(&bad), "steps[0].params");
+        // Free text with a fallback needs the fallback's language.
+        let mut text = s.clone();
+        text.steps[1].template = None;
+        text.steps[1].language = None;
+        text.steps[1].params = vec![];
+        text.steps[1].body = Some("Thanks {{first_name}}!".into());
+        text.check_shape().unwrap();
+        text.steps[1].fallback_template = Some("spring_offer".into());
+        assert_eq!(field_of(&text), "steps[1].fallback_language");
+        text.steps[1].fallback_language = Some("en_US".into());
+        text.check_shape().unwrap();
     }
 
     #[test]

@@ -12,6 +12,10 @@ use super::error::WhatsAppError;
 pub const MAX_TEXT_LEN: usize = 4096;
 /// Longest `biz_opaque_callback_data`.
 pub const MAX_CALLBACK_DATA_LEN: usize = 512;
+/// Longest caption of an image, video or document (Meta's media-message limit).
+pub const MAX_CAPTION_LEN: usize = 1024;
+/// Longest media link we pass on (Meta fetches it; longer URLs are refused there anyway).
+pub const MAX_LINK_LEN: usize = 2048;
 
 /// One message to one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -408,17 +412,42 @@ fn source_json(source: &MediaSource) -> Result<Map<String, Value>, WhatsAppError
         MediaSource::Id(id) if !id.trim().is_empty() => {
             m.insert("id".into(), json!(id));
         }
-        MediaSource::Link(link) if link.starts_with("https://") || link.starts_with("http://") => {
-            m.insert("link".into(), json!(link));
-        }
         MediaSource::Id(_) => return Err(WhatsAppError::invalid("the media id is empty")),
-        MediaSource::Link(l) => {
-            return Err(WhatsAppError::invalid(format!(
-                "media link {l:?} is not an http(s) URL"
-            )));
+        MediaSource::Link(link) => {
+            check_media_link(link)?;
+            m.insert("link".into(), json!(link));
         }
     }
     Ok(m)
+}
+
+/// A link Meta can fetch: `http(s)://host/…`, no spaces or control characters, at most
+/// [`MAX_LINK_LEN`] characters. Meta only reports a bad link later, in a failed status
+/// (131053), so it is refused here instead.
+pub fn check_media_link(link: &str) -> Result<(), WhatsAppError> {
+    let rest = link
+        .strip_prefix("https://")
+        .or_else(|| link.strip_prefix("http://"));
+    let host = rest
+        .map(|r| r.split(['/', '?', '#']).next().unwrap_or_default())
+        .unwrap_or_default();
+    if rest.is_none() || host.is_empty() || host.starts_with(':') {
+        return Err(WhatsAppError::invalid(format!(
+            "media link {link:?} is not an http(s) URL with a host"
+        )));
+    }
+    if link.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(WhatsAppError::invalid(format!(
+            "media link {link:?} contains spaces or control characters"
+        )));
+    }
+    let n = link.chars().count();
+    if n > MAX_LINK_LEN {
+        return Err(WhatsAppError::invalid(format!(
+            "the media link has {n} characters, more than {MAX_LINK_LEN}"
+        )));
+    }
+    Ok(())
 }
 
 fn media_json(m: &Media) -> Result<Value, WhatsAppError> {
@@ -428,6 +457,12 @@ fn media_json(m: &Media) -> Result<Value, WhatsAppError> {
             return Err(WhatsAppError::invalid(format!(
                 "{} messages cannot have a caption",
                 m.kind.as_str()
+            )));
+        }
+        let n = c.chars().count();
+        if n > MAX_CAPTION_LEN {
+            return Err(WhatsAppError::invalid(format!(
+                "the caption has {n} characters, more than WhatsApp's {MAX_CAPTION_LEN}"
             )));
         }
         inner.insert("caption".into(), json!(c));
@@ -509,5 +544,102 @@ mod tests {
             Err(WhatsAppError::Invalid { .. })
         ));
         assert!(m.needs_window());
+    }
+
+    fn media(
+        kind: MediaKind,
+        link: &str,
+        caption: Option<&str>,
+        filename: Option<&str>,
+    ) -> OutgoingMessage {
+        OutgoingMessage::new(
+            "+16505551234",
+            MessageContent::Media(Media {
+                kind,
+                source: MediaSource::Link(link.into()),
+                caption: caption.map(str::to_owned),
+                filename: filename.map(str::to_owned),
+            }),
+        )
+        .with_callback_data("42")
+    }
+
+    #[test]
+    fn media_by_link_has_the_documented_shape() {
+        let m = media(
+            MediaKind::Image,
+            "https://cdn.example.com/menu.jpg",
+            Some("Our spring menu"),
+            None,
+        );
+        assert!(m.needs_window());
+        assert_eq!(
+            request_body(&m).ok(),
+            Some(json!({
+                "messaging_product": "whatsapp", "recipient_type": "individual",
+                "to": "16505551234", "type": "image",
+                "image": {"link": "https://cdn.example.com/menu.jpg", "caption": "Our spring menu"},
+                "biz_opaque_callback_data": "42"
+            }))
+        );
+        let d = media(
+            MediaKind::Document,
+            "https://cdn.example.com/q.pdf",
+            None,
+            Some("Quote.pdf"),
+        );
+        let b = request_body(&d).ok().unwrap_or_default();
+        assert_eq!(b["type"], "document");
+        assert_eq!(
+            b["document"],
+            json!({"link": "https://cdn.example.com/q.pdf", "filename": "Quote.pdf"})
+        );
+        let a = media(MediaKind::Audio, "http://cdn.example.com/v.ogg", None, None);
+        let b = request_body(&a).ok().unwrap_or_default();
+        assert_eq!(b["audio"], json!({"link": "http://cdn.example.com/v.ogg"}));
+    }
+
+    #[test]
+    fn media_checks_before_sending() {
+        let long = "c".repeat(MAX_CAPTION_LEN + 1);
+        let ok_caption = "c".repeat(MAX_CAPTION_LEN);
+        assert!(
+            request_body(&media(
+                MediaKind::Image,
+                "https://x.example/a.png",
+                Some(&ok_caption),
+                None
+            ))
+            .is_ok()
+        );
+        for m in [
+            media(
+                MediaKind::Image,
+                "https://x.example/a.png",
+                Some(&long),
+                None,
+            ),
+            media(
+                MediaKind::Audio,
+                "https://x.example/a.ogg",
+                Some("hi"),
+                None,
+            ),
+            media(
+                MediaKind::Video,
+                "https://x.example/a.mp4",
+                None,
+                Some("a.mp4"),
+            ),
+            media(MediaKind::Image, "ftp://x.example/a.png", None, None),
+            media(MediaKind::Image, "https:///a.png", None, None),
+            media(MediaKind::Image, "https://x.example/a b.png", None, None),
+            media(MediaKind::Image, "/a.png", None, None),
+        ] {
+            assert!(
+                matches!(request_body(&m), Err(WhatsAppError::Invalid { .. })),
+                "{m:?}"
+            );
+        }
     }
 }

@@ -26,6 +26,7 @@ pub use message::{
     MessageContent, OutgoingMessage, Parameter, SendComponent, SentMessage, TemplateSend,
     mark_read_body, normalize_recipient, request_body,
 };
+pub use message::{MAX_CAPTION_LEN, MAX_LINK_LEN, check_media_link};
 pub use sandbox::{
     SandboxWhatsAppMessage, WhatsAppSandbox, expected_body_params, inbound_text_webhook_body,
     status_webhook_body,

@@ -482,4 +482,42 @@ mod tests {
         );
         assert_eq!(sb.sent_count(), 2);
     }
+
+    #[tokio::test]
+    async fn media_needs_the_window_and_is_checked_like_the_real_api() {
+        use crate::whatsapp::message::{Media, MediaKind, MediaSource};
+        let sb = WhatsAppSandbox::default();
+        sb.enforce_window(true);
+        let image = |link: &str, caption: Option<&str>| {
+            OutgoingMessage::new(
+                "+16505551234",
+                MessageContent::Media(Media {
+                    kind: MediaKind::Image,
+                    source: MediaSource::Link(link.into()),
+                    caption: caption.map(str::to_owned),
+                    filename: None,
+                }),
+            )
+        };
+        let menu = image("https://cdn.example.com/menu.jpg", Some("Menu"));
+        let e = sb.send(&menu).await.expect_err("window closed");
+        assert_eq!(e.reason(), WaReason::OutsideWindow);
+        assert_eq!(e.code(), Some(131047));
+        sb.open_window("+16505551234");
+        sb.send(&menu).await.expect("window open");
+        let sent = sb.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].body["type"], "image");
+        assert_eq!(
+            sent[0].body["image"],
+            json!({"link": "https://cdn.example.com/menu.jpg", "caption": "Menu"})
+        );
+        // What the Graph API would refuse, the sandbox refuses before recording anything.
+        let bad = image("file:///etc/passwd", None);
+        assert!(matches!(
+            sb.send(&bad).await,
+            Err(WhatsAppError::Invalid { .. })
+        ));
+        assert_eq!(sb.sent_count(), 1);
+    }
 }

@@ -8,7 +8,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use prospector_app::messaging::broadcasts::{self, Audience, BroadcastInput};
 use prospector_app::messaging::connections::{self, SmsInput, WhatsAppInput};
-use prospector_app::messaging::send::{self, SmsSendInput, TemplateSendInput, TextSendInput};
+use prospector_app::messaging::send::{
+    self, MediaSendInput, SmsSendInput, TemplateSendInput, TextSendInput,
+};
 use prospector_app::messaging::templates::{self, TemplateInput};
 use prospector_app::messaging::{costs, hooks};
 use prospector_app::{App, Config, workspaces};
@@ -30,6 +32,9 @@ pub enum WhatsAppCmd {
     /// Send free text (inside the 24-hour window; outside it the fallback template, or the
     /// message is skipped with the reason).
     SendText(SendTextArgs),
+    /// Send an image, document, video or audio by public link (inside the 24-hour window;
+    /// outside it the fallback template, or the message is skipped with the reason).
+    SendMedia(SendMediaArgs),
     /// Manage templates.
     #[command(subcommand)]
     Templates(TemplatesCmd),
@@ -105,6 +110,32 @@ pub struct SendTextArgs {
     pub to: String,
     #[arg(long)]
     pub body: String,
+    #[arg(long)]
+    pub fallback_template: Option<String>,
+    #[arg(long)]
+    pub fallback_language: Option<String>,
+    #[arg(long = "fallback-param")]
+    pub fallback_params: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SendMediaArgs {
+    #[arg(long)]
+    pub workspace: String,
+    #[arg(long)]
+    pub to: String,
+    /// image, document, video or audio.
+    #[arg(long)]
+    pub kind: String,
+    /// A public http(s) URL Meta fetches the file from.
+    #[arg(long)]
+    pub link: String,
+    /// Shown under an image, video or document.
+    #[arg(long)]
+    pub caption: Option<String>,
+    /// Documents only: the file name the recipient sees.
+    #[arg(long)]
+    pub filename: Option<String>,
     #[arg(long)]
     pub fallback_template: Option<String>,
     #[arg(long)]
@@ -274,6 +305,29 @@ pub async fn whatsapp(config: Config, cmd: WhatsAppCmd) -> Result<ExitCode> {
                 &TextSendInput {
                     to: Some(a.to),
                     body: a.body,
+                    fallback_template: a.fallback_template,
+                    fallback_language: a.fallback_language,
+                    fallback_params: a.fallback_params,
+                    ..Default::default()
+                },
+            )
+            .await?;
+            emit!(&out)?;
+            if out.status == "failed" {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        WhatsAppCmd::SendMedia(a) => {
+            let ctx = workspaces::cli_context(&app, &a.workspace).await?;
+            let out = send::send_media_now(
+                &app,
+                &ctx,
+                &MediaSendInput {
+                    to: Some(a.to),
+                    kind: a.kind,
+                    link: a.link,
+                    caption: a.caption,
+                    filename: a.filename,
                     fallback_template: a.fallback_template,
                     fallback_language: a.fallback_language,
                     fallback_params: a.fallback_params,

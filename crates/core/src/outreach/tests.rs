@@ -810,3 +810,21 @@ fn weekdays_set() {
     let all: HashSet<&str> = Weekdays::ALL.names().into_iter().collect();
     assert_eq!(all.len(), 7);
 }
+
+#[test]
+fn local_times_from_a_form_become_utc_instants() {
+    let berlin = Zone::parse("Europe/Berlin").unwrap();
+    // 2026-12-02 09:30 in Berlin (CET, +1) is 08:30 UTC.
+    assert_eq!(
+        berlin.local_to_ms("2026-12-02T09:30").unwrap(),
+        1_796_200_200_000
+    );
+    assert_eq!(
+        berlin.local_to_ms("2026-12-02T09:30:00").unwrap(),
+        1_796_200_200_000
+    );
+    assert!(berlin.local_to_ms("tomorrow").is_err());
+    assert!(berlin.local_to_ms("2026-13-02T09:30").is_err());
+    // 02:30 on the spring-forward night does not exist: it moves forward, never fails.
+    assert!(berlin.local_to_ms("2026-03-29T02:30").is_ok());
+}

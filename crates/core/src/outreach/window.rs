@@ -62,6 +62,15 @@ impl Zone {
     pub(super) fn tz(&self) -> &TimeZone {
         &self.tz
     }
+
+    /// A wall-clock time in this zone as a browser's `datetime-local` input gives it
+    /// (`2026-12-02T09:30`, seconds optional), as UTC milliseconds. A time skipped by a DST
+    /// change moves forward, a repeated one takes the earlier instant.
+    pub fn local_to_ms(&self, local: &str) -> Result<Millis, WindowError> {
+        let bad = || WindowError::BadTime(local.to_string());
+        let dt: DateTime = local.trim().parse().map_err(|_| bad())?;
+        local_to_ms(&self.tz, dt).ok_or_else(bad)
+    }
 }
 
 impl PartialEq for Zone {

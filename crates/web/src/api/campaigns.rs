@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use prospector_app::core::ids::ContactId;
 use prospector_app::outreach::campaigns::{self as uc, EnrollInput, EnrollOut, Review, StatusOut};
 use prospector_app::outreach::spec::{
-    AudienceSpec, CampaignSpec, ScheduleSpec, StepSpec, VariantSpec,
+    AudienceSpec, CampaignSpec, ChannelConfig, ScheduleSpec, StepSpec, VariantSpec,
 };
 use prospector_app::store::campaigns::{Campaign, CampaignDetail, CampaignSummary};
 use prospector_app::{App, AppResult, WsCtx};
@@ -40,28 +40,37 @@ pub async fn definition(app: &App, ctx: &WsCtx, d: &CampaignDetail) -> AppResult
         steps: d
             .steps
             .iter()
-            .map(|s| StepSpec {
-                channel: s.f.channel.clone(),
-                delay_days: u32_of(s.f.delay_days),
-                business_days: s.f.business_days,
-                template: s
-                    .f
-                    .template_id
-                    .and_then(|id| template_names.get(&id).cloned()),
-                subject: s.f.subject.clone(),
-                body: s.f.body_text.clone(),
-                html: s.f.body_html.clone(),
-                variants: s
-                    .variants
-                    .iter()
-                    .map(|v| VariantSpec {
-                        label: Some(v.f.label.clone()),
-                        subject: v.f.subject.clone().unwrap_or_default(),
-                        body: v.f.body_text.clone().unwrap_or_default(),
-                        html: v.f.body_html.clone(),
-                        weight: u32_of(v.f.weight),
-                    })
-                    .collect(),
+            .map(|s| {
+                let cc = ChannelConfig::parse(&s.f.channel_config);
+                StepSpec {
+                    channel: s.f.channel.clone(),
+                    delay_days: u32_of(s.f.delay_days),
+                    business_days: s.f.business_days,
+                    template: s
+                        .f
+                        .template_id
+                        .and_then(|id| template_names.get(&id).cloned())
+                        .or(cc.template),
+                    language: cc.language,
+                    params: cc.params,
+                    fallback_template: cc.fallback_template,
+                    fallback_language: cc.fallback_language,
+                    fallback_params: cc.fallback_params,
+                    subject: s.f.subject.clone(),
+                    body: s.f.body_text.clone(),
+                    html: s.f.body_html.clone(),
+                    variants: s
+                        .variants
+                        .iter()
+                        .map(|v| VariantSpec {
+                            label: Some(v.f.label.clone()),
+                            subject: v.f.subject.clone().unwrap_or_default(),
+                            body: v.f.body_text.clone().unwrap_or_default(),
+                            html: v.f.body_html.clone(),
+                            weight: u32_of(v.f.weight),
+                        })
+                        .collect(),
+                }
             })
             .collect(),
         stop_on: serde_json::from_str(&c.stop_on).unwrap_or_default(),

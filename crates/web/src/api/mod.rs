@@ -14,6 +14,7 @@ pub mod json;
 pub mod members;
 pub mod messages;
 pub mod messaging;
+pub mod quiet_hours;
 pub mod scans;
 pub mod scores;
 pub mod senders;
@@ -95,6 +96,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(scans::verify_email))
         .routes(routes!(scans::verify_emails))
         .routes(routes!(scans::get_scan_settings, scans::put_scan_settings))
+        .routes(routes!(
+            quiet_hours::get_quiet_hours,
+            quiet_hours::put_quiet_hours
+        ))
         .routes(routes!(scores::get_score, scores::rescore))
         .routes(routes!(scores::get_analysis, scores::analyze))
         .routes(routes!(scores::get_icp, scores::put_icp))
@@ -166,6 +171,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(whatsapp::get_template, whatsapp::delete_template))
         .routes(routes!(whatsapp::send_template))
         .routes(routes!(whatsapp::send_text))
+        .routes(routes!(whatsapp::send_media))
         .routes(routes!(
             whatsapp::list_broadcasts,
             whatsapp::create_broadcast

@@ -1,6 +1,6 @@
 //! WhatsApp: the workspace's number (connect, read, test, disconnect), templates (create and
 //! submit, list with search and status filter, read with the phone preview, sync from Meta,
-//! delete), sending a template or free text, and broadcasts. Secrets go in and never come
+//! delete), sending a template, free text or media by link, and broadcasts. Secrets go in and never come
 //! out.
 
 use super::json::{ApiJson, ApiQuery};
@@ -12,7 +12,9 @@ use axum::http::StatusCode;
 use prospector_app::AppError;
 use prospector_app::messaging::broadcasts::{self, BroadcastInput, BroadcastOut};
 use prospector_app::messaging::connections::{self, TestOut, WhatsAppInput, WhatsAppOut};
-use prospector_app::messaging::send::{self, MessageOut, TemplateSendInput, TextSendInput};
+use prospector_app::messaging::send::{
+    self, MediaSendInput, MessageOut, TemplateSendInput, TextSendInput,
+};
 use prospector_app::messaging::templates::{self, TemplateInput, TemplateOut};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -158,6 +160,21 @@ pub async fn send_text(
     ApiJson(input): ApiJson<TextSendInput>,
 ) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
     let m = send::send_text_now(&s.app, &api.ctx, &input).await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+/// An image, document, video or audio by public link: free-form, so only inside the
+/// 24-hour window (outside it the fallback template is sent, or the message is skipped
+/// with the reason, never sent). A bad kind, link, caption or file name is a 422 naming
+/// the field.
+#[utoipa::path(post, path = "/api/v1/whatsapp/messages/media", tag = "whatsapp", request_body = MediaSendInput,
+    responses((status = 201, body = MessageOut), (status = 422, body = ErrorBody)))]
+pub async fn send_media(
+    State(s): State<crate::AppState>,
+    api: Api<Write>,
+    ApiJson(input): ApiJson<MediaSendInput>,
+) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
+    let m = send::send_media_now(&s.app, &api.ctx, &input).await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 

@@ -297,6 +297,14 @@ pub struct VariantForm {
 /// One step as typed.
 #[derive(Default, Clone)]
 pub struct StepForm {
+    /// email, whatsapp or sms.
+    pub channel: String,
+    /// WhatsApp: the approved template as `name|language`, its parameter sources
+    /// (comma-separated), and for free text the fallback template and its parameters.
+    pub wa_template: String,
+    pub params: String,
+    pub fallback: String,
+    pub fallback_params: String,
     pub delay_days: String,
     pub business_days: bool,
     pub template: String,
@@ -371,6 +379,7 @@ fn variant_form(v: &VariantSpec) -> VariantForm {
 impl StepForm {
     fn new_step(first: bool) -> StepForm {
         StepForm {
+            channel: "email".into(),
             delay_days: if first { "0" } else { "3" }.into(),
             business_days: !first,
             ..Default::default()
@@ -378,10 +387,24 @@ impl StepForm {
     }
 
     fn of(s: &StepSpec) -> StepForm {
+        let pair = |t: &Option<String>, l: &Option<String>| match (t, l) {
+            (Some(t), Some(l)) => format!("{t}|{l}"),
+            _ => String::new(),
+        };
+        let whatsapp = s.channel == "whatsapp";
         let mut f = StepForm {
+            channel: s.channel.clone(),
+            wa_template: if whatsapp {
+                pair(&s.template, &s.language)
+            } else {
+                String::new()
+            },
+            params: s.params.join(", "),
+            fallback: pair(&s.fallback_template, &s.fallback_language),
+            fallback_params: s.fallback_params.join(", "),
             delay_days: s.delay_days.to_string(),
             business_days: s.business_days,
-            template: s.template.clone().unwrap_or_default(),
+            template: if whatsapp { None } else { s.template.clone() }.unwrap_or_default(),
             subject: s.subject.clone().unwrap_or_default(),
             body: s.body.clone().unwrap_or_default(),
             html: s.html.clone().unwrap_or_default(),
@@ -406,7 +429,17 @@ impl StepForm {
         let k = |name: &str| format!("steps[{i}].{name}");
         let v = |j: usize, name: &str| text(f, &format!("steps[{i}].variants[{j}].{name}"));
         let more_count: usize = form_value(f, &k("more_count")).parse().unwrap_or(0);
+        let channel = text(f, &k("channel"));
         StepForm {
+            channel: if channel.trim().is_empty() {
+                "email".into()
+            } else {
+                channel.trim().to_string()
+            },
+            wa_template: text(f, &k("wa_template")),
+            params: text(f, &k("params")),
+            fallback: text(f, &k("fallback")),
+            fallback_params: text(f, &k("fallback_params")),
             delay_days: text(f, &k("delay_days")),
             business_days: ticked(f, &k("business_days")),
             template: text(f, &k("template")),
@@ -465,6 +498,9 @@ impl StepForm {
                 weight: weight(j, &v.weight)?,
             })
         };
+        if self.channel != "email" {
+            return Ok(self.channel_spec(delay_days));
+        }
         let mut st = StepSpec {
             channel: "email".into(),
             delay_days,
@@ -474,6 +510,7 @@ impl StepForm {
             body: blank(&self.body),
             html: blank(&self.html),
             variants: Vec::new(),
+            ..Default::default()
         };
         if self.ab {
             let a = VariantForm {
@@ -494,6 +531,58 @@ impl StepForm {
         }
         Ok(st)
     }
+}
+
+impl StepForm {
+    /// A WhatsApp or SMS step: email-only fields typed before the channel was switched are
+    /// left out rather than refused.
+    fn channel_spec(&self, delay_days: u32) -> StepSpec {
+        let split = |v: &str| -> (Option<String>, Option<String>) {
+            match v.trim().rsplit_once('|') {
+                Some((n, l)) if !n.trim().is_empty() => (
+                    Some(n.trim().to_string()),
+                    blank(l).map(|l| l.trim().to_string()),
+                ),
+                _ => (None, None),
+            }
+        };
+        let list = |v: &str| -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let mut st = StepSpec {
+            channel: self.channel.clone(),
+            delay_days,
+            business_days: self.business_days,
+            body: blank(&self.body),
+            ..Default::default()
+        };
+        if self.channel == "whatsapp" {
+            let (t, l) = split(&self.wa_template);
+            if t.is_some() {
+                st.template = t;
+                st.language = l;
+                st.params = list(&self.params);
+                st.body = None;
+            } else {
+                let (ft, fl) = split(&self.fallback);
+                st.fallback_template = ft;
+                st.fallback_language = fl;
+                st.fallback_params = list(&self.fallback_params);
+            }
+        }
+        st
+    }
+}
+
+/// An approved WhatsApp template the builder offers, as `name|language`.
+pub struct WaChoice {
+    pub value: String,
+    pub label: String,
+    pub variables: usize,
 }
 
 impl CampaignForm {
@@ -639,6 +728,10 @@ struct CampaignFormPage {
     err_msg: String,
     senders: Vec<SenderChoice>,
     templates: Vec<String>,
+    /// Approved WhatsApp templates; empty without a connection.
+    wa_templates: Vec<WaChoice>,
+    has_whatsapp: bool,
+    has_sms: bool,
     tags: Vec<String>,
     days: &'static [(&'static str, &'static str)],
     zones: &'static [&'static str],
@@ -678,9 +771,20 @@ impl CampaignFormPage {
         ];
         let f = self.err_field.as_str();
         let on_step = (0..self.v.steps.len()).any(|i| {
-            ["delay_days", "template", "subject", "body"]
-                .iter()
-                .any(|k| f == format!("steps[{i}].{k}"))
+            [
+                "channel",
+                "delay_days",
+                "template",
+                "language",
+                "params",
+                "fallback_template",
+                "fallback_language",
+                "fallback_params",
+                "subject",
+                "body",
+            ]
+            .iter()
+            .any(|k| f == format!("steps[{i}].{k}"))
                 || ["subject", "body"]
                     .iter()
                     .any(|k| f == format!("steps[{i}].variants[1].{k}"))
@@ -690,6 +794,21 @@ impl CampaignFormPage {
         } else {
             &self.err_msg
         }
+    }
+
+    /// The error of a WhatsApp step's template or fallback field (the form shows one select
+    /// for name and language, and one input for the parameters).
+    fn wa_err(&self, i: impl std::fmt::Display + Copy, which: &str) -> &str {
+        let keys: &[&str] = match which {
+            "template" => &["template", "language"],
+            "params" => &["params"],
+            "fallback" => &["fallback_template", "fallback_language"],
+            _ => &["fallback_params"],
+        };
+        keys.iter()
+            .map(|k| self.step_err(i, k))
+            .find(|e| !e.is_empty())
+            .unwrap_or("")
     }
 
     fn sender_on(&self, name: &str) -> bool {
@@ -753,6 +872,22 @@ async fn form_page<P: crate::auth::Perm>(
         .into_iter()
         .map(|t| t.f.name)
         .collect();
+    let wa_templates = prospector_app::messaging::templates::list(&s.app, &p.ctx, None, None)
+        .await?
+        .into_iter()
+        .filter(|t| t.sendable)
+        .map(|t| WaChoice {
+            value: format!("{}|{}", t.name, t.language),
+            label: format!("{} ({}, {})", t.name, t.language, t.category.to_lowercase()),
+            variables: t.variables.len(),
+        })
+        .collect();
+    let has_whatsapp = prospector_app::messaging::connections::whatsapp(&s.app, &p.ctx)
+        .await?
+        .is_some();
+    let has_sms = prospector_app::messaging::connections::sms(&s.app, &p.ctx)
+        .await?
+        .is_some();
     let tags = prospector_app::store::contacts::all_tags(s.app.db(), p.ctx.ws)
         .await
         .map_err(AppError::from)?;
@@ -772,6 +907,9 @@ async fn form_page<P: crate::auth::Perm>(
         err_msg,
         senders,
         templates,
+        wa_templates,
+        has_whatsapp,
+        has_sms,
         tags,
         days: DAYS,
         zones: ZONES,
@@ -1017,10 +1155,38 @@ pub(super) fn message_row(m: &Message, labels: &StepLabels) -> MessageRow {
         Some(t) => (t, "sent"),
         None => (m.scheduled_at, "due"),
     };
+    // WhatsApp and SMS have no subject: their channel and what they carry stand in.
+    let subject = match m.channel.as_str() {
+        "email" => m.subject.clone().unwrap_or_default(),
+        channel => {
+            let what = m
+                .subject
+                .clone()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| {
+                    let t: String = m.body_text.chars().take(60).collect();
+                    if m.body_text.chars().count() > 60 {
+                        format!("{t}…")
+                    } else {
+                        t
+                    }
+                });
+            let name = if channel == "sms" { "SMS" } else { "WhatsApp" };
+            if what.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name}: {what}")
+            }
+        }
+    };
     MessageRow {
         id: m.id,
-        to: m.to_address.clone(),
-        subject: m.subject.clone().unwrap_or_default(),
+        to: if m.to_address.is_empty() {
+            "—".into()
+        } else {
+            m.to_address.clone()
+        },
+        subject,
         step: labels.label(m.step_id, m.variant_id),
         status: m.status.clone(),
         attempts: m.attempts,
@@ -1181,7 +1347,33 @@ fn step_lines(spec: &CampaignSpec) -> Vec<String> {
                     if st.business_days { "business " } else { "" }
                 )
             };
-            let what = if !st.variants.is_empty() {
+            let short = |b: &str| {
+                let t: String = b.chars().take(60).collect();
+                if b.chars().count() > 60 {
+                    format!("{t}…")
+                } else {
+                    t
+                }
+            };
+            let what = if st.channel == "whatsapp" {
+                match (&st.template, &st.body) {
+                    (Some(t), _) => format!(
+                        "WhatsApp template “{t}” ({})",
+                        st.language.as_deref().unwrap_or("?")
+                    ),
+                    (None, Some(b)) => format!(
+                        "WhatsApp text “{}”{}",
+                        short(b),
+                        st.fallback_template
+                            .as_deref()
+                            .map(|f| format!(", outside the window template “{f}”"))
+                            .unwrap_or_else(|| ", skipped outside the window".into())
+                    ),
+                    _ => "WhatsApp".into(),
+                }
+            } else if st.channel == "sms" {
+                format!("SMS “{}”", short(st.body.as_deref().unwrap_or_default()))
+            } else if !st.variants.is_empty() {
                 st.variants
                     .iter()
                     .map(|v| format!("{}: “{}”", v.label.as_deref().unwrap_or("?"), v.subject))
@@ -1259,9 +1451,26 @@ pub async fn show(
         if st.variants.is_empty() {
             let subject = spec_step
                 .and_then(|x| {
-                    x.subject
-                        .clone()
-                        .or_else(|| x.template.as_ref().map(|t| format!("template “{t}”")))
+                    let short = |b: &String| {
+                        let t: String = b.chars().take(60).collect();
+                        if b.chars().count() > 60 {
+                            format!("{t}…")
+                        } else {
+                            t
+                        }
+                    };
+                    match x.channel.as_str() {
+                        "email" => x
+                            .subject
+                            .clone()
+                            .or_else(|| x.template.as_ref().map(|t| format!("template “{t}”"))),
+                        "whatsapp" => x
+                            .template
+                            .as_ref()
+                            .map(|t| format!("WhatsApp template “{t}”"))
+                            .or_else(|| x.body.as_ref().map(|b| format!("WhatsApp: {}", short(b)))),
+                        _ => x.body.as_ref().map(|b| format!("SMS: {}", short(b))),
+                    }
                 })
                 .unwrap_or_default();
             let n = by_key.get(&(Some(st.id), None)).unwrap_or(&zero);

@@ -750,6 +750,9 @@ pub struct ContactForm {
     pub lead_source: String,
     pub tags: String,
     pub custom: String,
+    pub consent_email: String,
+    pub consent_whatsapp: String,
+    pub consent_sms: String,
 }
 
 impl ContactForm {
@@ -774,6 +777,9 @@ impl ContactForm {
             lead_source: opt(&f.lead_source),
             tags: c.tags.join(", "),
             custom: custom_lines(&f.custom),
+            consent_email: f.consent_email.clone(),
+            consent_whatsapp: f.consent_whatsapp.clone(),
+            consent_sms: f.consent_sms.clone(),
         }
     }
 
@@ -805,8 +811,29 @@ impl ContactForm {
             lead_source: s(&self.lead_source),
             tags: Some(vec![self.tags.clone()]),
             custom: Some(parse_custom(&self.custom)?),
+            // A form without the selects (an older page) leaves consent as it is.
+            consent_email: blank_none(&self.consent_email),
+            consent_whatsapp: blank_none(&self.consent_whatsapp),
+            consent_sms: blank_none(&self.consent_sms),
         })
     }
+}
+
+impl ContactPage {
+    /// Whether consent select `name` shows `value` (blank shows "unknown").
+    fn consent_is(&self, name: &str, value: &str) -> bool {
+        let cur = match name {
+            "consent_email" => &self.v.consent_email,
+            "consent_whatsapp" => &self.v.consent_whatsapp,
+            _ => &self.v.consent_sms,
+        };
+        cur == value || (cur.is_empty() && value == "unknown")
+    }
+}
+
+fn blank_none(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty()).then(|| v.to_string())
 }
 
 #[derive(Template)]
@@ -828,6 +855,7 @@ struct ContactPage {
     companies: Vec<(i64, String)>,
     /// Whether the company select may offer "no company" (not once one is linked).
     can_unlink: bool,
+    consents: &'static [&'static str],
     stages: &'static [&'static str],
     lead_sources: &'static [&'static str],
     import_id: i64,
@@ -977,6 +1005,7 @@ async fn contact_page(
                 verification: super::scans::verification(s, &p.ctx, c.cid()).await?,
                 id: c.id,
                 can_unlink: linked.is_none(),
+                consents: prospector_app::contacts::CONSENT_VALUES,
                 import_id: c.import_id.unwrap_or(0),
                 shell,
                 tab: TAB_CONTACTS,
@@ -1003,6 +1032,7 @@ async fn contact_page(
             err_msg,
             companies,
             can_unlink: true,
+            consents: prospector_app::contacts::CONSENT_VALUES,
             stages: LEAD_STAGES,
             lead_sources: LEAD_SOURCES,
             import_id: 0,

@@ -158,6 +158,8 @@ struct ConversationPage {
     email: String,
     stage: String,
     subject: String,
+    /// email, whatsapp or sms: how the answer goes.
+    channel: String,
     entries: Vec<Entry>,
 }
 
@@ -182,6 +184,7 @@ pub async fn conversation(
         email: contact.f.email.clone().unwrap_or_default(),
         stage: contact.f.lead_stage.clone().unwrap_or_default(),
         subject: c.subject.unwrap_or_default(),
+        channel: c.channel.clone(),
         entries: entries.iter().map(entry).collect(),
     }))
 }

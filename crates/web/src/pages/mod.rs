@@ -104,6 +104,10 @@ pub fn router() -> Router<AppState> {
             "/w/{slug}/settings/scanning",
             get(settings::scanning).post(settings::save_scanning),
         )
+        .route(
+            "/w/{slug}/settings/messaging",
+            get(settings::messaging).post(settings::save_messaging),
+        )
         .route("/admin", get(admin::index))
         .route(
             "/admin/workspaces/{id}/{action}",

@@ -691,3 +691,47 @@ pub async fn save_scanning(
         Err(e) => Ok(with_error(&path, e)),
     }
 }
+
+#[derive(Template)]
+#[template(path = "settings_messaging.html")]
+struct MessagingSettingsPage {
+    shell: Shell,
+    tab: &'static str,
+    q: prospector_app::messaging::quiet_hours::QuietHours,
+}
+
+/// WhatsApp and SMS settings: the quiet hours broadcasts keep.
+pub async fn messaging(State(s): State<AppState>, p: Page, Query(n): Query<Notice>) -> PageResult {
+    let shell = flash(Shell::for_page(&s.app, &p, "settings").await?, &n);
+    let q = prospector_app::messaging::quiet_hours::get(&s.app, &p.ctx).await?;
+    Ok(render(&MessagingSettingsPage {
+        shell,
+        tab: "messaging",
+        q,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct QuietHoursForm {
+    enabled: String,
+    start: String,
+    end: String,
+}
+
+pub async fn save_messaging(
+    State(s): State<AppState>,
+    p: Page<Manage>,
+    Form(f): Form<QuietHoursForm>,
+) -> PageResult {
+    let path = format!("/w/{}/settings/messaging", p.ctx.slug);
+    let q = prospector_app::messaging::quiet_hours::QuietHours {
+        enabled: f.enabled == "1",
+        start: f.start,
+        end: f.end,
+    };
+    match prospector_app::messaging::quiet_hours::update(&s.app, &p.ctx, q).await {
+        Ok(_) => Ok(back_to(&path, Some("Quiet hours saved."))),
+        Err(e) => Ok(with_error(&path, e)),
+    }
+}
