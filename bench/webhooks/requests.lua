@@ -2,11 +2,12 @@
 -- of signed WhatsApp status webhooks (one "signature<TAB>body" per line) so that each body is
 -- sent exactly once. A connection that asks for a request after the list is used up re-sends
 -- the thread's last body (a duplicate delivery, which the server answers 200 as a no-op; at
--- most one per connection). A thread stops once every one of its bodies has been answered;
--- when all have, the last one sends SIGINT to wrk, which ends the run and prints the summary.
+-- few per connection). A thread stops once every one of its bodies has been answered and
+-- leaves a marker file; run.sh then sends SIGINT to wrk, which ends the run and prints the
+-- summary.
 --
 -- Environment: WH_REQUESTS (the list), WH_PATH (/hooks/whatsapp/<token>), WH_THREADS,
--- WH_DONE_DIR (a directory for the per-thread "finished" markers), WH_WRK_PID.
+-- WH_DONE_DIR (a directory for the per-thread "finished" markers).
 
 local threads = {}
 local counter = 0
@@ -63,15 +64,6 @@ local function finished()
   local f = io.open(dir .. "/thread." .. id, "w")
   f:write("done\n")
   f:close()
-  local n = 0
-  local p = io.popen("ls " .. dir)
-  for _ in p:lines() do n = n + 1 end
-  p:close()
-  if n >= tonumber(os.getenv("WH_THREADS")) then
-    -- Not os.execute: system(3) ignores SIGINT in wrk while it waits for the shell.
-    local k = io.popen("kill -INT " .. os.getenv("WH_WRK_PID"))
-    k:close()
-  end
 end
 
 function response(status, headers, body)

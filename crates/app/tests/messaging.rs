@@ -1628,3 +1628,39 @@ async fn broadcasts_keep_quiet_hours_in_the_recipients_zone() {
         );
     }
 }
+
+#[tokio::test]
+async fn two_webhook_runs_at_once_apply_each_event_once() {
+    let t = setup().await;
+    let kim = contact(&t, "Kim", "+15551230001").await;
+    let now_s = prospector_app::core::time::now_ms() / 1000;
+    for i in 0..60 {
+        let body = inbound_body(
+            "15551230001",
+            &format!("wamid.RACE{i}"),
+            now_s,
+            json!({"type": "text", "text": {"body": format!("message {i}")}}),
+        );
+        assert_eq!(t.webhook(&body).await.stored, 1);
+    }
+    // The recurring job and a kick running side by side claim different events.
+    let (a, b, c) = tokio::join!(
+        hooks::process_pending(&t.app),
+        hooks::process_pending(&t.app),
+        hooks::process_pending(&t.app)
+    );
+    assert_eq!(a.unwrap() + b.unwrap() + c.unwrap(), 60);
+    assert_eq!(
+        mstore::count_pending(t.app.db(), "whatsapp").await.unwrap(),
+        0
+    );
+    let conv = conversations::of_contact(t.app.db(), t.ctx.ws, ContactId(kim), "whatsapp")
+        .await
+        .unwrap()
+        .expect("a WhatsApp conversation");
+    let entries = conversations::entries(t.app.db(), t.ctx.ws, conv.id, 1000)
+        .await
+        .unwrap();
+    let inbound = entries.iter().filter(|e| e.direction == "in").count();
+    assert_eq!(inbound, 60, "each inbound message once");
+}

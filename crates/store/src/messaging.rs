@@ -1041,18 +1041,37 @@ pub async fn broadcast_counts(
 // ---------------------------------------------------------------------------------------
 // Webhook events
 
-/// Unprocessed events of `provider` (any workspace), oldest first.
-pub async fn pending_events(
+/// Claim up to `limit` unprocessed events of `provider` (any workspace), oldest first, for
+/// `lease_ms`: a claimed event carries `processed_at = -claimed_at` until it is marked
+/// processed, so two job runs (or two servers) never apply the same event twice, and a claim
+/// whose runner died is taken again once the lease has run out.
+pub async fn claim_pending_events(
     db: &Db,
     provider: &str,
     limit: i64,
+    now: i64,
+    lease_ms: i64,
 ) -> Result<Vec<crate::inbound::WebhookEvent>> {
-    Ok(
-        on_db!(db, p => sqlx::query_as::<_, crate::inbound::WebhookEvent>(
-        "SELECT id, workspace_id, provider, event_id, raw, received_at, processed_at, error \
-         FROM webhook_events WHERE provider = $1 AND processed_at IS NULL ORDER BY id LIMIT $2")
-        .bind(provider).bind(limit.clamp(1, 5000)).fetch_all(p).await)?,
-    )
+    // Stale: claimed before `now - lease`, i.e. `-processed_at < now - lease`.
+    let stale_above = lease_ms - now;
+    let lock = match db {
+        Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        Db::Sqlite(_) => "",
+    };
+    let sql = format!(
+        "UPDATE webhook_events SET processed_at = $3 WHERE id IN (SELECT id FROM webhook_events \
+         WHERE provider = $1 AND (processed_at IS NULL OR (processed_at < 0 AND processed_at > $4)) \
+         ORDER BY id LIMIT $2{lock}) RETURNING id, workspace_id, provider, event_id, raw, \
+         received_at, processed_at, error"
+    );
+    let mut rows = crate::in_tx!(db, tx => {
+        let rows: Vec<crate::inbound::WebhookEvent> = sqlx::query_as(&sql)
+            .bind(provider).bind(limit.clamp(1, 5000)).bind(-now.max(1)).bind(stale_above)
+            .fetch_all(&mut *tx).await?;
+        Ok::<_, StoreError>(rows)
+    })?;
+    rows.sort_by_key(|e| e.id);
+    Ok(rows)
 }
 
 /// Store many events of one delivery in one transaction; returns the ids newly stored (a
@@ -1094,10 +1113,12 @@ pub async fn mark_events_processed(db: &Db, done: &[(i64, Option<String>)]) -> R
     })
 }
 
-/// Events of a provider still waiting (for the benchmark and the jobs page).
+/// Events of a provider still waiting or being applied (for the benchmark and the jobs
+/// page).
 pub async fn count_pending(db: &Db, provider: &str) -> Result<i64> {
     Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM webhook_events WHERE provider = $1 AND processed_at IS NULL")
+        "SELECT COUNT(*) FROM webhook_events WHERE provider = $1 \
+         AND (processed_at IS NULL OR processed_at < 0)")
         .bind(provider).fetch_one(p).await)?)
 }
 

@@ -160,6 +160,8 @@ pub async fn connect_whatsapp(app: &App, ctx: &WsCtx, i: &WhatsAppInput) -> AppR
         },
     )
     .await?;
+    // The webhook receiver caches connections for a few seconds: the new secret counts now.
+    super::hooks::forget_connections(app);
     crate::audit::record(
         app,
         &ctx.actor,
@@ -196,6 +198,7 @@ pub async fn disconnect_whatsapp(app: &App, ctx: &WsCtx) -> AppResult<()> {
     if !store::delete_wa_connection(app.db(), ctx.ws).await? {
         return Err(AppError::NotFound);
     }
+    super::hooks::forget_connections(app);
     crate::audit::record(
         app,
         &ctx.actor,

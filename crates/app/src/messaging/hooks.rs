@@ -524,12 +524,19 @@ pub async fn receive_twilio(
 }
 
 /// Apply every pending event of both providers, in batches. Returns how many were applied.
+/// How long a claimed batch of webhook events is reserved for the run applying it.
+const CLAIM_LEASE_MS: i64 = 5 * 60 * 1000;
+
 pub async fn process_pending(app: &App) -> AppResult<usize> {
     let st = state(app);
     let mut total = 0;
     for provider in [WHATSAPP, TWILIO] {
         loop {
-            let batch = store::pending_events(app.db(), provider, BATCH).await?;
+            // Claimed for a while: another run (a kick beside the recurring job, or another
+            // server) takes other events, never these.
+            let batch =
+                store::claim_pending_events(app.db(), provider, BATCH, now_ms(), CLAIM_LEASE_MS)
+                    .await?;
             if batch.is_empty() {
                 break;
             }
