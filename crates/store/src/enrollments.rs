@@ -172,6 +172,17 @@ pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<Enrollment>> {
     )
 }
 
+/// Active campaigns (workspace, campaign) with at least one enrollment due at `now`, so a
+/// tick can take each campaign's due enrollments in turn: a campaign of 100,000 does not
+/// keep a campaign of three waiting.
+pub async fn campaigns_due(db: &Db, now: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT c.workspace_id, c.id FROM outreach_campaigns c WHERE c.state = 'active' \
+         AND EXISTS (SELECT 1 FROM enrollments e WHERE e.workspace_id = c.workspace_id \
+         AND e.campaign_id = c.id AND e.state = 'active' AND e.next_at <= $1) ORDER BY c.id")
+        .bind(now).fetch_all(p).await)?)
+}
+
 /// [`due`] for one campaign (whatever its state: the caller checked it).
 pub async fn due_in_campaign(
     db: &Db,
@@ -222,6 +233,33 @@ pub async fn set_next_at(
         .bind(ws.0).bind(id.0).bind(next_at).bind(now_ms())
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+/// [`set_next_at`] for many enrollments at once (id, next_at), in one statement per 300: a
+/// tick that defers thousands of enrollments to tomorrow (a sender's daily limit reached)
+/// must not pay one round trip each.
+pub async fn set_next_at_many(db: &Db, ws: WorkspaceId, items: &[(i64, i64)]) -> Result<u64> {
+    let mut n = 0;
+    let now = now_ms();
+    for chunk in items.chunks(300) {
+        let mut u = crate::query::Sql::new("UPDATE enrollments SET next_at = CASE id");
+        for (id, at) in chunk {
+            let (a, b) = (u.arg(*id), u.arg(*at));
+            u.push(&format!(" WHEN {a} THEN {b}"));
+        }
+        u.push(" ELSE next_at END, updated_at = ");
+        let t = u.arg(now);
+        u.push(&t);
+        u.push(" WHERE workspace_id = ");
+        let w = u.arg(ws.0);
+        u.push(&w);
+        u.push(" AND state = 'active'");
+        let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+        crate::query::in_list(&mut u, "id", &ids);
+        n += on_db!(db, p => crate::bind_args!(sqlx::query(&u.text_for(db)), u.args)
+            .persistent(false).execute(p).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(n)
 }
 
 /// Mark every step sent. False unless the enrollment was active or paused.

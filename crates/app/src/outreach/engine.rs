@@ -206,17 +206,14 @@ pub async fn tick(app: &App, now: i64) -> AppResult<TickReport> {
     // Per workspace and sender: messages planned today and the latest planned time, counted
     // once per tick and kept up to date as batches are queued.
     let mut planned: Planned = HashMap::new();
+    // Campaigns parsed once per tick.
+    let mut plans: HashMap<i64, Plan> = HashMap::new();
     loop {
-        let due = enrollments::due(app.db(), now, BATCH).await?;
+        // Each round takes a batch from every campaign with due enrollments in turn, so a
+        // large campaign never keeps a small one waiting.
+        let due = enrollments::campaigns_due(app.db(), now).await?;
         if due.is_empty() {
             break;
-        }
-        let mut groups: HashMap<(i64, i64), Vec<Enrollment>> = HashMap::new();
-        for e in due {
-            groups
-                .entry((e.workspace_id, e.campaign_id))
-                .or_default()
-                .push(e);
         }
         let before = report.queued
             + report.skipped
@@ -224,24 +221,43 @@ pub async fn tick(app: &App, now: i64) -> AppResult<TickReport> {
             + report.completed
             + report.stopped
             + report.waiting_for_approval;
-        for ((ws, campaign), list) in groups {
+        for (ws, campaign) in due {
             let ws = WorkspaceId(ws);
-            match plan_of(app, ws, campaign).await {
-                Ok(plan) => run_group(app, ws, &plan, list, now, &mut report, &mut planned).await?,
-                Err(e) => {
-                    // A campaign that cannot be planned is paused with the reason, so it
-                    // does not block the others and a person sees why.
-                    tracing::warn!(campaign, error = %e, "campaign cannot be planned; pausing it");
-                    campaigns::set_state(
-                        app.db(),
-                        ws,
-                        prospector_store::CampaignId(campaign),
-                        campaigns::PAUSED,
-                        &[campaigns::ACTIVE],
-                        Some(&format!("paused: {e}")),
-                    )
-                    .await?;
+            let list = enrollments::due_in_campaign(
+                app.db(),
+                ws,
+                prospector_store::CampaignId(campaign),
+                now,
+                BATCH,
+            )
+            .await?;
+            if list.is_empty() {
+                continue;
+            }
+            if let std::collections::hash_map::Entry::Vacant(slot) = plans.entry(campaign) {
+                match plan_of(app, ws, campaign).await {
+                    Ok(plan) => {
+                        slot.insert(plan);
+                    }
+                    Err(e) => {
+                        // A campaign that cannot be planned is paused with the reason, so it
+                        // does not block the others and a person sees why.
+                        tracing::warn!(campaign, error = %e, "campaign cannot be planned; pausing it");
+                        campaigns::set_state(
+                            app.db(),
+                            ws,
+                            prospector_store::CampaignId(campaign),
+                            campaigns::PAUSED,
+                            &[campaigns::ACTIVE],
+                            Some(&format!("paused: {e}")),
+                        )
+                        .await?;
+                        continue;
+                    }
                 }
+            }
+            if let Some(plan) = plans.get(&campaign) {
+                run_group(app, ws, plan, list, now, &mut report, &mut planned).await?;
             }
         }
         let after = report.queued
@@ -352,6 +368,8 @@ async fn run_group(
     let campaign = &plan.detail.campaign;
     // Each decision with the sender it took budget from (email steps).
     let mut batch: Vec<(QueueStep, Option<usize>)> = Vec::new();
+    // Enrollments that wait (enrollment id, when to look again), written together.
+    let mut defer: Vec<(i64, i64)> = Vec::new();
     let mixed = steps.iter().any(|s| s.f.channel != "email");
     for e in list {
         let eid = EnrollmentId(e.id);
@@ -418,7 +436,7 @@ async fn run_group(
                     } else {
                         m.scheduled_at.max(now) + FOLLOW_UP_SLACK_MS
                     };
-                    enrollments::set_next_at(db, ws, eid, Some(again)).await?;
+                    defer.push((e.id, again));
                     report.deferred += 1;
                     continue;
                 }
@@ -449,7 +467,7 @@ async fn run_group(
         };
         let earliest = next_allowed(due.max(now), &plan.window, zone.as_ref());
         if earliest >= day_end || earliest > now + DAY_MS {
-            enrollments::set_next_at(db, ws, eid, Some(earliest)).await?;
+            defer.push((e.id, earliest));
             report.deferred += 1;
             continue;
         }
@@ -561,7 +579,7 @@ async fn run_group(
         };
         let Some(si) = si else {
             let tomorrow = next_allowed(day_end, &plan.window, zone.as_ref());
-            enrollments::set_next_at(db, ws, eid, Some(tomorrow)).await?;
+            defer.push((e.id, tomorrow));
             report.deferred += 1;
             continue;
         };
@@ -573,7 +591,7 @@ async fn run_group(
         if at >= day_end {
             senders.budget.release(si);
             let tomorrow = next_allowed(day_end, &plan.window, zone.as_ref());
-            enrollments::set_next_at(db, ws, eid, Some(tomorrow)).await?;
+            defer.push((e.id, tomorrow));
             report.deferred += 1;
             continue;
         }
@@ -635,6 +653,7 @@ async fn run_group(
         };
         batch.push((q, Some(si)));
     }
+    enrollments::set_next_at_many(db, ws, &defer).await?;
     // The decisions are written in batches: each message with its enrollment's move, in one
     // transaction per batch (an enrollment another tick moved meanwhile is skipped).
     for chunk in batch.chunks(250) {
