@@ -298,9 +298,10 @@ test("dark mode and a phone-sized screen", async ({ page }) => {
 test("a long import shows live progress and can be cancelled", async ({ page }, testInfo) => {
   test.setTimeout(120_000);
   const problems = watch(page);
-  // 100,000 businesses: long enough for the progress page to see the job running, even on a
-  // fast machine (the test cancels after the first progress event).
-  const total = 100_000;
+  // 300,000 businesses: long enough for the progress page to see the job running and for the
+  // cancel to land, even on a fast machine (the test cancels after the first progress event;
+  // the import commits every 2 s, so a cancel may wait that long for the write lock).
+  const total = 300_000;
   const rows = ["Firma;E-Mail;Telefon;Webseite;Ort"];
   for (let i = 0; i < total; i++) rows.push(`Laden ${i};kontakt${i}@laden${i}.de;030 ${20000000 + i};laden${i}.de;Berlin`);
   const big = testInfo.outputPath("long-import.csv");

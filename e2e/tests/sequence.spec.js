@@ -1,8 +1,8 @@
 // A mixed email + WhatsApp + SMS sequence as a person builds and runs it, against the
 // loopback stand-in of the Graph API and Twilio (e2e/fixtures/standin.js): WhatsApp and
 // Twilio are connected to the stand-in from the messaging page, a template is approved by a
-// signed webhook, the campaign builder gets three steps on three channels, two tagged
-// contacts are enrolled, and the campaign sends the email (demo sandbox mailbox), then the
+// signed webhook, a sandbox mailbox is added, the campaign builder gets three steps on three
+// channels, three tagged contacts are enrolled, and the campaign sends the email, then the
 // WhatsApp template with the contact's name, then the SMS; a contact without a phone gets
 // the email and the other two steps recorded as skipped with the reason. Screenshots go to
 // target/e2e/screenshots.
@@ -96,11 +96,23 @@ test("a mixed email, WhatsApp and SMS sequence against the stand-in", async ({ p
       await expect(card.locator("[data-template-status]")).toHaveText("APPROVED", { timeout: 1000 });
     }).toPass({ timeout: 45_000 });
 
+    // A mailbox of its own (the demo mailbox may have used its day's limit on the demo
+    // campaign): a sandbox sender, from the senders page.
+    const mailbox = `Sequence mailbox ${run.slice(-5)}`;
+    await page.goto(`${WS}/senders`);
+    const sender = page.locator("[data-sender-form]");
+    await sender.locator("select[name=kind]").selectOption("sandbox");
+    await sender.locator("input[name=name]").fill(mailbox);
+    await sender.locator("input[name=from_email]").fill(`seq.${run}@outreach.demo`);
+    await sender.locator("input[name=daily_limit]").fill("100");
+    await submit(page, "[data-sender-form]");
+    await expect(page.locator(".flash.error")).toHaveCount(0);
+
     // The builder: email, then the WhatsApp template the same day, then an SMS.
     await page.goto(`${WS}/campaigns/new`);
     const name = `Three channels ${run.slice(-5)}`;
     await page.fill("input[name=name]", name);
-    await page.check("input[name=senders][value='Demo mailbox']");
+    await page.check(`input[name=senders][value='${mailbox}']`);
     await page.fill("input[name='schedule.timezone']", "UTC");
     await page.fill("input[name='schedule.start']", "00:00");
     await page.fill("input[name='schedule.end']", "23:59");
