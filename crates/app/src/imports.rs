@@ -1115,20 +1115,41 @@ pub(crate) async fn job(ctx: crate::jobs::JobCtx) -> crate::jobs::JobResult {
     let cancelled = move || -> futures::future::BoxFuture<'static, bool> {
         let db = db.clone();
         Box::pin(async move {
-            prospector_store::jobs::is_cancelled(&db, job_id)
-                .await
-                .unwrap_or(false)
+            cancel_requested(id)
+                || prospector_store::jobs::is_cancelled(&db, job_id)
+                    .await
+                    .unwrap_or(false)
         })
     };
-    let s = run_stored(&app, ws, id, &mut on_progress, &cancelled).await?;
+    let s = run_stored(&app, ws, id, &mut on_progress, &cancelled).await;
+    lock_cancels().remove(&id.0);
+    let s = s?;
     crate::scans::after_import(&app, ws, id.0).await;
     Ok(Some(serde_json::to_value(&s).unwrap_or_default()))
+}
+
+/// Imports a person cancelled in this process. A large SQLite import holds the write lock
+/// for seconds at a time, so the job's `cancelled` row may only land once it is over; the
+/// import also looks here before each batch and stops at once.
+fn lock_cancels() -> std::sync::MutexGuard<'static, std::collections::HashSet<i64>> {
+    static C: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<i64>>> =
+        std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+fn cancel_requested(id: ImportId) -> bool {
+    lock_cancels().contains(&id.0)
 }
 
 /// Cancel a running or queued import.
 pub async fn cancel(app: &App, ctx: &WsCtx, id: ImportId) -> AppResult<()> {
     ctx.require(prospector_core::role::Permission::Write)?;
     let imp = store::get(app.db(), ctx.ws, id).await?;
+    if imp.state == "running" || imp.state == "pending" {
+        lock_cancels().insert(id.0);
+    }
     if let Some(j) = imp.job_id {
         // A job that already finished cannot be cancelled; that is fine here.
         let _ =

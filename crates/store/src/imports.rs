@@ -613,6 +613,12 @@ impl BulkTx {
         if self.tx.is_some() && (self.rows >= COMMIT_ROWS || self.opened.elapsed() >= COMMIT_AFTER)
         {
             self.commit().await?;
+            // SQLite: leave the write lock free for a moment, or the UI's and the job
+            // worker's writes, whose busy handler retries every 50-100 ms by then, may never
+            // see it free between two import transactions.
+            if matches!(self.db, Db::Sqlite(_)) {
+                tokio::time::sleep(Duration::from_millis(120)).await;
+            }
             return Ok(true);
         }
         Ok(false)
