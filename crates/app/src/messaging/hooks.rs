@@ -534,9 +534,13 @@ pub async fn process_pending(app: &App) -> AppResult<usize> {
         loop {
             // Claimed for a while: another run (a kick beside the recurring job, or another
             // server) takes other events, never these.
+            // A write like the job's others: it takes its turn with the receiving writer.
+            let gate = st.gate(app).await;
             let batch =
                 store::claim_pending_events(app.db(), provider, BATCH, now_ms(), CLAIM_LEASE_MS)
-                    .await?;
+                    .await;
+            drop(gate);
+            let batch = batch?;
             if batch.is_empty() {
                 break;
             }
