@@ -244,12 +244,7 @@ async fn queue_all(app: &App, ws: WorkspaceId, b: &Broadcast) -> AppResult<(i64,
         )
         .await?;
         for c in &rows {
-            let Some(e164) =
-                c.f.whatsapp
-                    .clone()
-                    .or(c.f.phone.clone())
-                    .filter(|p| p.starts_with('+'))
-            else {
+            let Some(e164) = crate::outreach::channel_steps::number_of(c, "whatsapp") else {
                 skipped += 1;
                 continue;
             };

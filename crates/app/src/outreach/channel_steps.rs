@@ -97,8 +97,9 @@ pub enum Outcome {
     Skip(String),
 }
 
-/// The recipient's number on `channel`, as E.164.
-fn number_of(contact: &Contact, channel: &str) -> Option<String> {
+/// The recipient's number on `channel`, as E.164: WhatsApp goes to the contact's WhatsApp
+/// number, else its phone; SMS to its phone.
+pub(crate) fn number_of(contact: &Contact, channel: &str) -> Option<String> {
     let raw = if channel == "whatsapp" {
         contact.f.whatsapp.as_deref().or(contact.f.phone.as_deref())
     } else {

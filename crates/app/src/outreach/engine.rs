@@ -486,7 +486,9 @@ async fn run_group(
                 }
             })
         };
-        let skip = |to: &str, at: i64, why: String| QueueStep {
+        // This step's message planned for `at`, moving the enrollment on; each channel
+        // fills in what it sends (or why it is skipped).
+        let step_at = |at: i64| QueueStep {
             enrollment_id: Some(eid),
             expected_step: e.current_step,
             next_at: next_at_after(at),
@@ -496,12 +498,17 @@ async fn run_group(
                 contact_id: Some(prospector_store::ContactId(contact.id)),
                 step_id: Some(prospector_store::StepId(step.id)),
                 channel: step.f.channel.clone(),
-                to_address: to.to_string(),
+                pending_approval: campaign.f.approval_required,
                 scheduled_at: at,
                 ..Default::default()
             },
-            part: None,
-            skipped: Some(why),
+            ..Default::default()
+        };
+        let skip = |at: i64, why: String| {
+            let mut q = step_at(at);
+            q.message.pending_approval = false;
+            q.skipped = Some(why);
+            q
         };
         if step.f.channel != "email" {
             let at = earliest;
@@ -519,40 +526,28 @@ async fn run_group(
             )
             .await?;
             let q = match outcome {
-                super::channel_steps::Outcome::Skip(why) => skip("", at, why),
+                super::channel_steps::Outcome::Skip(why) => skip(at, why),
                 super::channel_steps::Outcome::Send {
                     to,
                     from,
                     body,
                     part,
-                } => QueueStep {
-                    enrollment_id: Some(eid),
-                    expected_step: e.current_step,
-                    next_at: next_at_after(at),
-                    complete: next.is_none(),
-                    message: NewMessage {
-                        campaign_id: Some(prospector_store::CampaignId(campaign.id)),
-                        contact_id: Some(prospector_store::ContactId(contact.id)),
-                        step_id: Some(prospector_store::StepId(step.id)),
-                        channel: step.f.channel.clone(),
-                        from_address: from,
-                        to_address: to,
-                        subject: part.template_name.clone(),
-                        body_text: body,
-                        pending_approval: campaign.f.approval_required,
-                        scheduled_at: at,
-                        ..Default::default()
-                    },
-                    part: Some(*part),
-                    skipped: None,
-                },
+                } => {
+                    let mut q = step_at(at);
+                    q.message.from_address = from;
+                    q.message.to_address = to;
+                    q.message.subject = part.template_name.clone();
+                    q.message.body_text = body;
+                    q.part = Some(*part);
+                    q
+                }
             };
             batch.push((q, None));
             continue;
         }
         let Some(to) = contact.f.email.clone() else {
             if mixed {
-                batch.push((skip("", earliest, "no email address".into()), None));
+                batch.push((skip(earliest, "no email address".into()), None));
             } else {
                 enrollments::stop(db, ws, eid, "no email address").await?;
                 report.stopped += 1;
@@ -620,36 +615,24 @@ async fn run_group(
             campaign.f.track_opens.then_some(token.as_str()),
             campaign.f.track_clicks,
         );
-        let q = QueueStep {
-            enrollment_id: Some(eid),
-            expected_step: e.current_step,
-            next_at: next_at_after(at),
-            complete: next.is_none(),
-            message: NewMessage {
-                campaign_id: Some(prospector_store::CampaignId(campaign.id)),
-                contact_id: Some(prospector_store::ContactId(contact.id)),
-                step_id: Some(prospector_store::StepId(step.id)),
-                variant_id: variant.map(|v| prospector_store::VariantId(v.id)),
-                channel: "email".into(),
-                sender_id: Some(SenderId(sender.id)),
-                from_address: Some(sender.f.from_email.clone()),
-                to_address: to,
-                subject: Some(r.subject.clone()),
-                body_text: body.text,
-                body_html: Some(body.html),
-                message_id_header: Some(message_id_for(&sender.f.from_email)),
-                // Follow-ups answer the previous message, so mail clients thread them.
-                in_reply_to: (e.current_step > 0)
-                    .then(|| e.last_message_id.and_then(|id| prev.get(&id)))
-                    .flatten()
-                    .and_then(|m| m.message_id_header.clone()),
-                unsubscribe_token: Some(token),
-                pending_approval: campaign.f.approval_required,
-                scheduled_at: at,
-                links: body.links,
-            },
-            part: None,
-            skipped: None,
+        let mut q = step_at(at);
+        q.message = NewMessage {
+            variant_id: variant.map(|v| prospector_store::VariantId(v.id)),
+            sender_id: Some(SenderId(sender.id)),
+            from_address: Some(sender.f.from_email.clone()),
+            to_address: to,
+            subject: Some(r.subject.clone()),
+            body_text: body.text,
+            body_html: Some(body.html),
+            message_id_header: Some(message_id_for(&sender.f.from_email)),
+            // Follow-ups answer the previous message, so mail clients thread them.
+            in_reply_to: (e.current_step > 0)
+                .then(|| e.last_message_id.and_then(|id| prev.get(&id)))
+                .flatten()
+                .and_then(|m| m.message_id_header.clone()),
+            unsubscribe_token: Some(token),
+            links: body.links,
+            ..std::mem::take(&mut q.message)
         };
         batch.push((q, Some(si)));
     }

@@ -568,9 +568,17 @@ async fn create_broadcast(
     })
 }
 
-/// The outcome of a one-off send as the flash says it: sent (with the provider id),
-/// skipped or failed with the reason, or queued for a retry.
-fn sent_outcome(slug: &str, what: &str, m: &MessageOut) -> axum::response::Response {
+/// The outcome of a one-off send as the flash says it: refused (a 4xx of the send itself),
+/// sent (with the provider id), skipped or failed with the reason, or queued for a retry.
+fn sent_outcome(
+    slug: &str,
+    what: &str,
+    r: Result<MessageOut, AppError>,
+) -> axum::response::Response {
+    let m = match r {
+        Ok(m) => m,
+        Err(e) => return redirect_error(&home(slug), e),
+    };
     let reason = m.error.as_deref().unwrap_or("no reason recorded");
     match m.status.as_str() {
         "sent" => back_to(
@@ -651,10 +659,7 @@ async fn send_text(
         },
     )
     .await;
-    Ok(match r {
-        Ok(m) => sent_outcome(&p.ctx.slug, "WhatsApp message", &m),
-        Err(e) => redirect_error(&home(&p.ctx.slug), e),
-    })
+    Ok(sent_outcome(&p.ctx.slug, "WhatsApp message", r))
 }
 
 #[derive(Deserialize, Default)]
@@ -697,10 +702,7 @@ async fn send_media(
         },
     )
     .await;
-    Ok(match r {
-        Ok(m) => sent_outcome(&p.ctx.slug, what, &m),
-        Err(e) => redirect_error(&home(&p.ctx.slug), e),
-    })
+    Ok(sent_outcome(&p.ctx.slug, what, r))
 }
 
 #[derive(Deserialize, Default)]
@@ -725,10 +727,7 @@ async fn send_sms(
         },
     )
     .await;
-    Ok(match r {
-        Ok(m) => sent_outcome(&p.ctx.slug, "SMS", &m),
-        Err(e) => redirect_error(&home(&p.ctx.slug), e),
-    })
+    Ok(sent_outcome(&p.ctx.slug, "SMS", r))
 }
 
 #[derive(Deserialize, Default)]
