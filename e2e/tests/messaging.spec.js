@@ -11,6 +11,7 @@ const { test, expect } = require("@playwright/test");
 const { WS, SHOTS, watch, signIn, submit, eventually, shooter } = require("../fixtures/session");
 const shot = shooter("messaging");
 const { startStandIn, metaSignature, twilioSignature } = require("../fixtures/standin");
+const { connectWhatsApp, connectTwilio } = require("../fixtures/messaging");
 
 const PAGE = `${WS}/messaging`;
 
@@ -55,24 +56,12 @@ test("WhatsApp and SMS against the stand-in: connect, template approval, broadca
     // connection pointing at the stand-in.
     await Promise.all([page.waitForNavigation(), page.click('nav a:text-is("WhatsApp & SMS")')]);
     await expect(page.locator(".topbar h1")).toHaveText("WhatsApp & SMS");
-    await page.locator("[data-whatsapp-connection] details > summary").click();
-    const wa = page.locator("[data-whatsapp-form]");
-    await wa.locator("input[name=phone_number_id]").fill(cfg.phoneNumberId);
-    await wa.locator("input[name=waba_id]").fill(cfg.wabaId);
-    await wa.locator("input[name=access_token]").fill(cfg.token);
-    await wa.locator("input[name=app_secret]").fill(cfg.appSecret);
-    await wa.locator("input[name=verify_token]").fill(`verify-${run}`);
-    await wa.locator("input[name=api_base]").fill(standin.url);
-    await wa.locator("input[name=api_version]").fill("v23.0");
-    await wa.locator("input[name=sandbox]").uncheck();
-    await submit(page, "[data-whatsapp-form]");
-    await expect(page.locator(".flash.success")).toContainText("WhatsApp number connected");
+    const hookPath = await connectWhatsApp(page, standin, cfg, `verify-${run}`);
     await expect(page.locator("[data-wa-number] .badge")).toHaveText("cloud");
     await Promise.all([page.waitForNavigation(), page.click("[data-test-whatsapp]")]);
     await expect(page.locator(".flash.success")).toContainText("E2E Bakery");
     await expect(page.locator("[data-wa-number]")).toContainText("E2E Bakery");
     await expect(page.locator("[data-wa-quality]")).toHaveText("GREEN");
-    const hookPath = new URL((await page.locator("[data-webhook-url]").textContent()).trim()).pathname;
     expect(hookPath).toMatch(/^\/hooks\/whatsapp\/[A-Za-z0-9_-]+$/);
     await shot(page, "connected");
 
@@ -279,15 +268,7 @@ test("WhatsApp and SMS against the stand-in: connect, template approval, broadca
     await shot(page, "media-skipped");
 
     // Twilio, pointed at the stand-in; one SMS from the page and its signed status callback.
-    await page.locator("[data-sms-connection] details > summary").click();
-    const sf = page.locator("[data-sms-form]");
-    await sf.locator("input[name=account_sid]").fill(cfg.accountSid);
-    await sf.locator("input[name=auth_token]").fill(cfg.authToken);
-    await sf.locator("input[name=from]").fill("+15005550006");
-    await sf.locator("input[name=api_base]").fill(standin.url);
-    await sf.locator("input[name=sandbox]").uncheck();
-    await submit(page, "[data-sms-form]");
-    await expect(page.locator(".flash.success")).toContainText("Twilio sender connected");
+    await connectTwilio(page, standin, cfg);
     await Promise.all([page.waitForNavigation(), page.locator("[data-sms-connection] form.inline button").click()]);
     await expect(page.locator(".flash.success")).toBeVisible();
     const statusUrl = (await page.locator("[data-sms-connection] dd code").first().textContent()).trim();

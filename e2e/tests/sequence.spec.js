@@ -10,6 +10,7 @@ const { test, expect } = require("@playwright/test");
 const { WS, watch, signIn, submit, shooter } = require("../fixtures/session");
 const shot = shooter("sequence");
 const { startStandIn, metaSignature } = require("../fixtures/standin");
+const { connectWhatsApp, connectTwilio } = require("../fixtures/messaging");
 
 test("a mixed email, WhatsApp and SMS sequence against the stand-in", async ({ page }) => {
   test.setTimeout(240_000);
@@ -49,28 +50,8 @@ test("a mixed email, WhatsApp and SMS sequence against the stand-in", async ({ p
 
     // WhatsApp and Twilio, pointed at the stand-in from the messaging page.
     await page.goto(`${WS}/messaging`);
-    await page.locator("[data-whatsapp-connection] details > summary").click();
-    const wa = page.locator("[data-whatsapp-form]");
-    await wa.locator("input[name=phone_number_id]").fill(cfg.phoneNumberId);
-    await wa.locator("input[name=waba_id]").fill(cfg.wabaId);
-    await wa.locator("input[name=access_token]").fill(cfg.token);
-    await wa.locator("input[name=app_secret]").fill(cfg.appSecret);
-    await wa.locator("input[name=verify_token]").fill(`verify-${run}`);
-    await wa.locator("input[name=api_base]").fill(standin.url);
-    await wa.locator("input[name=api_version]").fill("v23.0");
-    await wa.locator("input[name=sandbox]").uncheck();
-    await submit(page, "[data-whatsapp-form]");
-    await expect(page.locator(".flash.success")).toContainText("WhatsApp number connected");
-    const hookPath = new URL((await page.locator("[data-webhook-url]").textContent()).trim()).pathname;
-    await page.locator("[data-sms-connection] details > summary").click();
-    const sf = page.locator("[data-sms-form]");
-    await sf.locator("input[name=account_sid]").fill(cfg.accountSid);
-    await sf.locator("input[name=auth_token]").fill(cfg.authToken);
-    await sf.locator("input[name=from]").fill("+15005550006");
-    await sf.locator("input[name=api_base]").fill(standin.url);
-    await sf.locator("input[name=sandbox]").uncheck();
-    await submit(page, "[data-sms-form]");
-    await expect(page.locator(".flash.success")).toContainText("Twilio sender connected");
+    const hookPath = await connectWhatsApp(page, standin, cfg, `verify-${run}`);
+    await connectTwilio(page, standin, cfg);
 
     // A template, approved by Meta's signed webhook.
     const tpl = `seq_offer_${run.slice(-6)}`;
