@@ -21,8 +21,13 @@ use std::collections::HashMap;
 
 /// The job kind of a dispatch round.
 pub const DISPATCH_JOB: &str = "outreach.dispatch";
-/// Messages claimed per round: small, so a crash leaves few `uncertain`.
+/// Messages claimed per batch on PostgreSQL: small, so a crash leaves few `uncertain`.
 const CLAIM: i64 = 64;
+/// Messages claimed per batch on SQLite. Each commit rewrites every index page its batch
+/// touched, so batches of 64 cost twice as much per message as batches of 256 (199 against
+/// 110 us of SQLite time per message for claim and record, measured on 20,000 messages);
+/// a crash leaves at most this many `uncertain`, which a person retries in one action.
+const CLAIM_SQLITE: i64 = 256;
 /// Temporary failures retried before a message fails.
 const MAX_ATTEMPTS: i64 = 6;
 /// How long one dispatch job keeps claiming.
@@ -164,7 +169,10 @@ async fn lane(
             &Claim {
                 now,
                 lease_ms: i64::try_from(app.config().outbox_lease_secs).unwrap_or(300) * 1000,
-                limit: CLAIM,
+                limit: match app.db() {
+                    prospector_store::Db::Sqlite(_) => CLAIM_SQLITE,
+                    prospector_store::Db::Postgres(_) => CLAIM,
+                },
                 attempt_id: &attempt,
                 channel: Some("email"),
             },
