@@ -386,7 +386,7 @@ pub async fn get(db: &Db, ws: WorkspaceId, id: CompanyId) -> Result<Company> {
 
 /// Create a company by hand or from an API call.
 pub async fn insert(db: &Db, ws: WorkspaceId, f: &CompanyFields) -> Result<Company> {
-    let s = crate::query::insert_sql("companies", ws, FIELD_COLS, field_args(f), now_ms());
+    let mut s = crate::query::insert_sql("companies", ws, FIELD_COLS, field_args(f), now_ms());
     let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text_for(db)), s.args)
         .fetch_one(p).await)?;
     get(db, ws, CompanyId(id)).await
@@ -394,7 +394,7 @@ pub async fn insert(db: &Db, ws: WorkspaceId, f: &CompanyFields) -> Result<Compa
 
 /// Replace every field of a company.
 pub async fn update(db: &Db, ws: WorkspaceId, id: CompanyId, f: &CompanyFields) -> Result<Company> {
-    let s = update_sql(ws, id.0, f, now_ms());
+    let mut s = update_sql(ws, id.0, f, now_ms());
     let n = on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
         .execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 {
@@ -429,7 +429,7 @@ pub async fn find_matches(
         ("name_key", name_keys),
     ] {
         for chunk in vals.chunks(crate::contacts::MATCH_CHUNK) {
-            let s = match_sql(ws, col, chunk);
+            let mut s = match_sql(ws, col, chunk);
             let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Company>(&s.text_for(db)), s.args).persistent(false)
                 .fetch_all(p).await)?;
             for r in rows {

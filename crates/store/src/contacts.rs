@@ -427,7 +427,7 @@ pub async fn get(db: &Db, ws: WorkspaceId, id: ContactId) -> Result<Contact> {
 
 /// Create a contact by hand or from an API call. A taken email is a `Conflict` on "email".
 pub async fn insert(db: &Db, ws: WorkspaceId, f: &ContactFields) -> Result<Contact> {
-    let s = crate::query::insert_sql("contacts", ws, FIELD_COLS, field_args(f), now_ms());
+    let mut s = crate::query::insert_sql("contacts", ws, FIELD_COLS, field_args(f), now_ms());
     let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text_for(db)), s.args)
         .fetch_one(p).await)?;
     get(db, ws, ContactId(id)).await
@@ -435,7 +435,7 @@ pub async fn insert(db: &Db, ws: WorkspaceId, f: &ContactFields) -> Result<Conta
 
 /// Replace every field of a contact.
 pub async fn update(db: &Db, ws: WorkspaceId, id: ContactId, f: &ContactFields) -> Result<Contact> {
-    let s = update_sql(ws, id.0, f, now_ms());
+    let mut s = update_sql(ws, id.0, f, now_ms());
     let n = on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
         .execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 {
@@ -472,7 +472,7 @@ pub async fn find_matches(
         ("person_key", person_keys),
     ] {
         for chunk in vals.chunks(MATCH_CHUNK) {
-            let s = match_sql(ws, col, chunk);
+            let mut s = match_sql(ws, col, chunk);
             let rows = on_db!(db, p => bind_args!(sqlx::query_as::<_, Contact>(&s.text_for(db)), s.args).persistent(false)
                 .fetch_all(p).await)?;
             for r in rows {

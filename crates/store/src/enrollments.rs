@@ -91,7 +91,7 @@ pub async fn enroll(
     }
     crate::in_tx!(db, tx => {
         let mut n = 0u64;
-        for s in &statements {
+        for s in &mut statements {
             n += bind_args!(sqlx::query(&s.text_for(db)), s.args)
                 .persistent(false).execute(&mut *tx).await?.rows_affected();
         }
@@ -250,10 +250,11 @@ pub async fn set_next_at_many(db: &Db, ws: WorkspaceId, items: &[(i64, i64)]) ->
         u.push(" ELSE next_at END, updated_at = ");
         let t = u.arg(now);
         u.push(&t);
-        u.push(" WHERE workspace_id = ");
+        // By id only (see [`crate::query::in_list`]).
+        u.push(" WHERE +workspace_id = ");
         let w = u.arg(ws.0);
         u.push(&w);
-        u.push(" AND state = 'active'");
+        u.push(" AND state || '' = 'active'");
         let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
         crate::query::in_list(&mut u, "id", &ids);
         n += on_db!(db, p => crate::bind_args!(sqlx::query(&u.text_for(db)), u.args)

@@ -153,7 +153,7 @@ pub struct Counts {
 
 /// Record progress without writing rows (dry runs).
 pub async fn set_counts(db: &Db, ws: WorkspaceId, id: ImportId, c: &Counts) -> Result<()> {
-    let s = counts_sql(ws, id, c);
+    let mut s = counts_sql(ws, id, c);
     on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -331,7 +331,7 @@ macro_rules! write_batch_on {
         let import: ImportId = $import;
         let b: Batch = $b;
         let now = now_ms();
-        let counts = counts_sql(ws, import, &b.counts);
+        let mut counts = counts_sql(ws, import, &b.counts);
         let nc = b.new_companies.len() as i64;
         let nk = b.new_contacts.len() as i64;
         let pg = db.backend() == crate::Backend::Postgres;
@@ -416,7 +416,7 @@ macro_rules! write_batch_on {
                 .await?;
         }
         for (id, f) in &changed_companies {
-            let s = companies::update_sql(ws, *id, f, now);
+            let mut s = companies::update_sql(ws, *id, f, now);
             bind_args!(sqlx::query(&s.text_for(db)), s.args)
                 .execute(&mut *$tx)
                 .await?;
@@ -424,7 +424,7 @@ macro_rules! write_batch_on {
         for (id, f, r) in changed_contacts {
             let mut f = f;
             f.company_id = company_of(&r, f.company_id);
-            let s = contacts::update_sql(ws, id, &f, now);
+            let mut s = contacts::update_sql(ws, id, &f, now);
             bind_args!(sqlx::query(&s.text_for(db)), s.args)
                 .execute(&mut *$tx)
                 .await?;
@@ -666,8 +666,8 @@ impl BulkTx {
             return finish(&self.db, ws, id, state, error, c).await;
         }
         self.catch_up_search(ws, id).await?;
-        let counts = counts_sql(ws, id, c);
-        let text = counts.text_for(&self.db).into_owned();
+        let mut counts = counts_sql(ws, id, c);
+        let text = counts.text_for(&self.db);
         let now = now_ms();
         let open = self.open().await?;
         on_open!(open, t => {
@@ -832,7 +832,7 @@ impl BulkTx {
             ("person_key", person_keys),
         ] {
             for chunk in vals.chunks(contacts::MATCH_CHUNK) {
-                let s = contacts::match_sql(ws, col, chunk);
+                let mut s = contacts::match_sql(ws, col, chunk);
                 let text = s.text_for(&db);
                 let rows = on_open!(open, c => bind_args!(sqlx::query_as::<_, contacts::Contact>(&text), s.args)
                     .persistent(false).fetch_all(&mut *c).await)?;
@@ -868,7 +868,7 @@ impl BulkTx {
             ("name_key", name_keys),
         ] {
             for chunk in vals.chunks(contacts::MATCH_CHUNK) {
-                let s = companies::match_sql(ws, col, chunk);
+                let mut s = companies::match_sql(ws, col, chunk);
                 let text = s.text_for(&db);
                 let rows = on_open!(open, c => bind_args!(sqlx::query_as::<_, companies::Company>(&text), s.args)
                     .persistent(false).fetch_all(&mut *c).await)?;

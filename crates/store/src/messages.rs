@@ -228,7 +228,7 @@ macro_rules! insert_message {
                 .execute(&mut *$tx)
                 .await?;
         }
-        for s in links_sql($ws, id, &m.links, $now) {
+        for mut s in links_sql($ws, id, &m.links, $now) {
             bind_args!(sqlx::query(&s.text_for($db)), s.args)
                 .persistent(false)
                 .execute(&mut *$tx)
@@ -379,40 +379,38 @@ pub async fn queue_step_messages(
             if idx.is_empty() {
                 continue;
             }
-            // Placeholders in text order, so SQLite gets anonymous `?` (named ones are
-            // looked up by name, quadratic in their number).
-            let mut u = Sql::new("UPDATE enrollments SET current_step = current_step + 1, next_at = CASE id");
-            let eid = |i: usize| qs[i].enrollment_id.map(|e| e.0).unwrap_or_default();
-            for &i in &idx {
-                let (a, b) = (u.arg(eid(i)), u.arg(qs[i].next_at));
-                u.push(&format!(" WHEN {a} THEN {b}"));
-            }
-            u.push(" END, state = CASE id");
-            for &i in &idx {
-                let a = u.arg(eid(i));
-                let st = if qs[i].complete { "'completed'" } else { "state" };
-                u.push(&format!(" WHEN {a} THEN {st}"));
-            }
-            u.push(" ELSE state END, sender_id = CASE id");
-            for &i in &idx {
-                let (a, b) = (u.arg(eid(i)), u.arg(qs[i].message.sender_id.map(|s| s.0)));
-                u.push(&format!(" WHEN {a} THEN COALESCE({b}, sender_id)"));
-            }
-            u.push(" ELSE sender_id END, last_message_id = CASE id");
-            for &i in &idx {
-                let (a, b) = (u.arg(eid(i)), u.arg(ids[i]));
-                u.push(&format!(" WHEN {a} THEN {b}"));
-            }
-            u.push(" ELSE last_message_id END");
+            // One row of values per enrollment, joined on its id: a CASE per column made
+            // every updated row walk every WHEN (quadratic in the batch).
+            let mut u = Sql::new("UPDATE enrollments SET current_step = current_step + 1, \
+                next_at = v.column2, \
+                state = CASE WHEN v.column3 = 1 THEN 'completed' ELSE state END, \
+                sender_id = COALESCE(v.column4, sender_id), last_message_id = v.column5, \
+                updated_at = ");
             let n = u.arg(now);
-            u.push(&format!(", updated_at = {n} WHERE workspace_id = "));
+            u.push(&n);
+            u.push(" FROM (VALUES ");
+            for (j, &i) in idx.iter().enumerate() {
+                if j > 0 {
+                    u.push(", ");
+                }
+                u.push_args(
+                    "(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), \
+                     CAST(? AS BIGINT), CAST(? AS BIGINT))",
+                    vec![
+                        qs[i].enrollment_id.map(|e| e.0).unwrap_or_default().into(),
+                        Arg::OptI64(qs[i].next_at),
+                        i64::from(qs[i].complete).into(),
+                        Arg::OptI64(qs[i].message.sender_id.map(|s| s.0)),
+                        ids[i].into(),
+                    ],
+                );
+            }
+            u.push(") AS v WHERE enrollments.id = v.column1 AND enrollments.workspace_id = ");
             let w = u.arg(ws.0);
             u.push(&w);
             let st = u.arg(step);
-            u.push(&format!(" AND state = 'active' AND current_step = {st}"));
-            let eids: Vec<i64> = idx.iter().filter_map(|&i| qs[i].enrollment_id.map(|e| e.0)).collect();
-            in_list(&mut u, "id", &eids);
-            u.push(" RETURNING id, campaign_id, contact_id");
+            u.push(&format!(" AND enrollments.state = 'active' AND enrollments.current_step = {st}"));
+            u.push(" RETURNING enrollments.id, enrollments.campaign_id, enrollments.contact_id");
             let rows: Vec<(i64, i64, i64)> = bind_args!(
                 sqlx::query_as::<_, (i64, i64, i64)>(&u.text_for(db)), u.args)
                 .persistent(reusable(idx.len())).fetch_all(&mut *tx).await?;
@@ -494,7 +492,7 @@ pub async fn queue_step_messages(
                     .bind(part.segments).bind(&part.encoding).bind(part.broadcast_id)
                     .bind(now).execute(&mut *tx).await?;
             }
-            for l in links_sql(ws, ids[i], &qs[i].message.links, now) {
+            for mut l in links_sql(ws, ids[i], &qs[i].message.links, now) {
                 bind_args!(sqlx::query(&l.text_for(db)), l.args).persistent(false)
                     .execute(&mut *tx).await?;
             }
@@ -513,7 +511,10 @@ pub async fn get(db: &Db, ws: WorkspaceId, id: MessageId) -> Result<Message> {
 pub async fn get_many(db: &Db, ws: WorkspaceId, ids: &[i64]) -> Result<Vec<Message>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        let mut s = Sql::new(format!("SELECT {COLS} FROM messages WHERE workspace_id = "));
+        // `+`: the rows are looked up by id (see [`crate::query::in_list`]).
+        let mut s = Sql::new(format!(
+            "SELECT {COLS} FROM messages WHERE +workspace_id = "
+        ));
         let w = s.arg(ws.0);
         s.push(&w);
         crate::query::in_list(&mut s, "id", chunk);
@@ -587,7 +588,7 @@ pub async fn claim_for_sending(db: &Db, c: &Claim<'_>) -> Result<Vec<Message>> {
             .bind(now + c.lease_ms).fetch_all(&mut *tx).await?;
         let ev: Vec<(i64, i64, Option<String>)> = rows.iter()
             .map(|m| (m.workspace_id, m.id, Some(attempt.to_string()))).collect();
-        for s in events_sql(&ev, SENDING, "{}", now) {
+        for mut s in events_sql(&ev, SENDING, "{}", now) {
             bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(reusable(ev.len()))
                 .execute(&mut *tx).await?;
         }
@@ -714,12 +715,13 @@ pub async fn mark_sent_many(
             let n = u.arg(now);
             u.push(&format!(
                 " END, sent_at = {n}, locked_until = NULL, error = NULL, updated_at = {n} \
-                 WHERE workspace_id = "
+                 WHERE +workspace_id = "
             ));
             let w = u.arg(ws.0);
             u.push(&w);
             let a = u.arg(attempt_id);
-            u.push(&format!(" AND attempt_id = {a} AND status IN ('sending', 'uncertain')"));
+            // By id only (see [`crate::query::in_list`]).
+            u.push(&format!(" AND attempt_id = {a} AND status || '' IN ('sending', 'uncertain')"));
             let ids: Vec<i64> = chunk.iter().map(|(id, _)| id.0).collect();
             in_list(&mut u, "id", &ids);
             u.push(" RETURNING id");
@@ -731,7 +733,7 @@ pub async fn mark_sent_many(
                 .filter(|(id, _)| got.contains(&id.0))
                 .map(|(id, s)| (ws.0, id.0, Some(s.response.clone())))
                 .collect();
-            for s in events_sql(&events, SENT, "{}", now) {
+            for mut s in events_sql(&events, SENT, "{}", now) {
                 bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(reusable(events.len()))
                     .execute(&mut *tx).await?;
             }
@@ -867,7 +869,7 @@ pub async fn expire_sending(db: &Db, now: i64) -> Result<u64> {
                 "lease of attempt {} expired before its outcome was recorded",
                 a.as_deref().unwrap_or("?"))))
         }).collect();
-        for s in events_sql(&ev, UNCERTAIN, "{}", now) {
+        for mut s in events_sql(&ev, UNCERTAIN, "{}", now) {
             bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(false)
                 .execute(&mut *tx).await?;
         }
@@ -906,9 +908,14 @@ async fn transition(
             vec![to.into(), now.into()],
         );
         s.push_args(extra, extra_args.clone());
-        s.push_args(" WHERE workspace_id = ?", vec![ws.0.into()]);
+        // Chosen by id: only the primary key may drive it (see [`crate::query::in_list`]).
+        let (ws_col, status) = match ids {
+            Some(_) => ("+workspace_id", "status || ''"),
+            None => ("workspace_id", "status"),
+        };
+        s.push_args(&format!(" WHERE {ws_col} = ?"), vec![ws.0.into()]);
         let marks: Vec<String> = from.iter().map(|f| s.arg(*f)).collect();
-        s.push(&format!(" AND status IN ({})", marks.join(", ")));
+        s.push(&format!(" AND {status} IN ({})", marks.join(", ")));
         match (sel, ids) {
             (_, Some(ids)) => in_list(&mut s, "id", ids),
             (Selection::Campaign(c), None) => {
@@ -922,7 +929,7 @@ async fn transition(
         s.push(" RETURNING id");
         s
     };
-    let statements: Vec<Sql> = match sel {
+    let mut statements: Vec<Sql> = match sel {
         Selection::Ids(ids) => {
             let raw: Vec<i64> = ids.iter().map(|m| m.0).collect();
             raw.chunks(500).map(|c| build(Some(c))).collect()
@@ -931,14 +938,14 @@ async fn transition(
     };
     let moved: Vec<i64> = crate::in_tx!(db, tx => {
         let mut moved: Vec<i64> = Vec::new();
-        for s in &statements {
+        for s in &mut statements {
             let ids: Vec<i64> = bind_args!(sqlx::query_scalar::<_, i64>(&s.text_for(db)), s.args)
                 .persistent(false).fetch_all(&mut *tx).await?;
             moved.extend(ids);
         }
         let ev: Vec<(i64, i64, Option<String>)> = moved.iter()
             .map(|id| (ws.0, *id, detail.map(str::to_string))).collect();
-        for s in events_sql(&ev, kind, "{}", now) {
+        for mut s in events_sql(&ev, kind, "{}", now) {
             bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(false)
                 .execute(&mut *tx).await?;
         }
@@ -1324,9 +1331,9 @@ const LINK_COLS: &str = "id, workspace_id, message_id, token, url, clicks, creat
 /// `NotFound` when the message is not the workspace's.
 pub async fn add_links(db: &Db, ws: WorkspaceId, id: MessageId, links: &[NewLink]) -> Result<()> {
     get(db, ws, id).await?;
-    let statements = links_sql(ws, id.0, links, now_ms());
+    let mut statements = links_sql(ws, id.0, links, now_ms());
     crate::in_tx!(db, tx => {
-        for s in &statements {
+        for s in &mut statements {
             bind_args!(sqlx::query(&s.text_for(db)), s.args).persistent(false)
                 .execute(&mut *tx).await?;
         }

@@ -141,7 +141,7 @@ pub(crate) fn select_cols(alias: &str) -> String {
 
 /// Add a sender. A taken name is a `Conflict` on "name".
 pub async fn insert(db: &Db, ws: WorkspaceId, f: &SenderFields) -> Result<Sender> {
-    let s = crate::query::insert_sql("senders", ws, FIELD_COLS, field_args(f), now_ms());
+    let mut s = crate::query::insert_sql("senders", ws, FIELD_COLS, field_args(f), now_ms());
     let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text_for(db)), s.args)
         .fetch_one(p).await)?;
     get(db, ws, SenderId(id)).await
@@ -149,7 +149,7 @@ pub async fn insert(db: &Db, ws: WorkspaceId, f: &SenderFields) -> Result<Sender
 
 /// Replace every writable field of a sender (state and health are left alone).
 pub async fn update(db: &Db, ws: WorkspaceId, id: SenderId, f: &SenderFields) -> Result<Sender> {
-    let s = crate::query::update_sql("senders", ws, id.0, FIELD_COLS, field_args(f), now_ms());
+    let mut s = crate::query::update_sql("senders", ws, id.0, FIELD_COLS, field_args(f), now_ms());
     let n = on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
         .execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 {

@@ -76,7 +76,7 @@ fn field_args(f: &TemplateFields) -> Vec<Arg> {
 
 /// Add a template. A taken name is a `Conflict` on "name".
 pub async fn insert(db: &Db, ws: WorkspaceId, f: &TemplateFields) -> Result<Template> {
-    let s = crate::query::insert_sql("templates", ws, FIELD_COLS, field_args(f), now_ms());
+    let mut s = crate::query::insert_sql("templates", ws, FIELD_COLS, field_args(f), now_ms());
     let id: i64 = on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&s.text_for(db)), s.args)
         .fetch_one(p).await)?;
     get(db, ws, TemplateId(id)).await
@@ -89,7 +89,8 @@ pub async fn update(
     id: TemplateId,
     f: &TemplateFields,
 ) -> Result<Template> {
-    let s = crate::query::update_sql("templates", ws, id.0, FIELD_COLS, field_args(f), now_ms());
+    let mut s =
+        crate::query::update_sql("templates", ws, id.0, FIELD_COLS, field_args(f), now_ms());
     let n = on_db!(db, p => bind_args!(sqlx::query(&s.text_for(db)), s.args)
         .execute(p).await.map(|r| r.rows_affected()))?;
     if n == 0 {

@@ -6,7 +6,7 @@
 //! does not fit waits in its enrollment with `next_at` set, so limits are never overrun and
 //! the plan is rebuilt every day.
 
-use super::render::{self, Contexts, Parts};
+use super::render::{self, Contexts, Needs, Parts};
 use super::senders::{day_start, limit_today};
 use crate::{App, AppError, AppResult};
 use prospector_core::outreach::{
@@ -163,6 +163,8 @@ struct Plan {
     parts: HashMap<(usize, i64), Parts>,
     /// The WhatsApp and SMS steps' templates and connections.
     channels: super::channel_steps::ChannelPlan,
+    /// What of each company the steps' templates use.
+    needs: Needs,
 }
 
 async fn plan_of(app: &App, ws: WorkspaceId, id: i64) -> AppResult<Plan> {
@@ -189,6 +191,13 @@ async fn plan_of(app: &App, ws: WorkspaceId, id: i64) -> AppResult<Plan> {
         }
     }
     let channels = super::channel_steps::ChannelPlan::load(app, ws, &detail.steps).await?;
+    // WhatsApp and SMS steps fill their template parameters from the same variables, outside
+    // these parts: they get everything.
+    let needs = if detail.steps.iter().all(|s| s.f.channel == "email") {
+        Needs::of_parts(parts.values())
+    } else {
+        Needs::ALL
+    };
     Ok(Plan {
         detail,
         window,
@@ -196,6 +205,7 @@ async fn plan_of(app: &App, ws: WorkspaceId, id: i64) -> AppResult<Plan> {
         stop_on,
         parts,
         channels,
+        needs,
     })
 }
 
@@ -354,7 +364,7 @@ async fn run_group(
     let db = app.db();
     let steps = &plan.detail.steps;
     let contact_ids: Vec<i64> = list.iter().map(|e| e.contact_id).collect();
-    let cx = Contexts::load(app, ws, &contact_ids).await?;
+    let cx = Contexts::load_for(app, ws, &contact_ids, plan.needs).await?;
     let blocked = super::suppression::blocked_among(app, ws, cx.contacts()).await?;
     let prev_ids: Vec<i64> = list.iter().filter_map(|e| e.last_message_id).collect();
     let prev: HashMap<i64, messages::Message> = messages::get_many(db, ws, &prev_ids)

@@ -5,7 +5,7 @@
 use crate::{App, AppError, AppResult};
 use prospector_core::template::{self, Context, Escaping, KnownVariables, Template, text_to_html};
 use prospector_store::WorkspaceId;
-use prospector_store::companies::Company;
+use prospector_store::companies::{self, Company, CompanyFilter, CompanySort};
 use prospector_store::contacts::{self, Contact, ContactFilter, ContactSort};
 use prospector_store::senders::Sender;
 use std::collections::HashMap;
@@ -150,9 +150,53 @@ pub struct Contexts {
     fallback_lines: HashMap<i64, String>,
 }
 
+/// What of a company the templates refer to beyond its own fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// `facts.*`, `score.*` or `ai.*`: the company's scan facts, score and analysis (five
+    /// more queries per batch, a quarter of a campaign's planning time when unused).
+    pub scoring: bool,
+}
+
+impl Needs {
+    /// Everything (a preview, where the template is not known up front).
+    pub const ALL: Needs = Needs { scoring: true };
+
+    /// What templates using these variables need.
+    pub fn of<'a>(names: impl IntoIterator<Item = &'a str>) -> Needs {
+        Needs {
+            scoring: names
+                .into_iter()
+                .any(|n| ["facts.", "score.", "ai."].iter().any(|p| n.starts_with(p))),
+        }
+    }
+
+    /// What these parts need.
+    pub fn of_parts<'a>(parts: impl IntoIterator<Item = &'a Parts>) -> Needs {
+        Needs::of(parts.into_iter().flat_map(|p| {
+            let mut names = p.subject.variables();
+            names.extend(p.text.variables());
+            if let Some(h) = &p.html {
+                names.extend(h.variables());
+            }
+            names
+        }))
+    }
+}
+
 impl Contexts {
     /// Load the contacts of `ids` with their companies, current facts, scores and analyses.
     pub async fn load(app: &App, ws: WorkspaceId, ids: &[i64]) -> AppResult<Contexts> {
+        Self::load_for(app, ws, ids, Needs::ALL).await
+    }
+
+    /// [`Contexts::load`] of what `needs` says the templates use.
+    pub async fn load_for(
+        app: &App,
+        ws: WorkspaceId,
+        ids: &[i64],
+        needs: Needs,
+    ) -> AppResult<Contexts> {
         let db = app.db();
         let mut out = Contexts {
             contacts: HashMap::new(),
@@ -179,6 +223,19 @@ impl Contexts {
             .collect();
         company_ids.sort_unstable();
         company_ids.dedup();
+        if !needs.scoring {
+            for chunk in company_ids.chunks(500) {
+                let f = CompanyFilter {
+                    ids: Some(chunk.to_vec()),
+                    ..Default::default()
+                };
+                let limit = i64::try_from(chunk.len()).unwrap_or(500);
+                for c in companies::list(db, ws, &f, CompanySort::Newest, None, limit).await? {
+                    out.companies.insert(c.id, c);
+                }
+            }
+            return Ok(out);
+        }
         if !company_ids.is_empty() {
             for k in crate::scoring::known_many(app, ws, &company_ids).await? {
                 let mut pairs: Vec<(String, String)> = Vec::new();
@@ -358,6 +415,18 @@ mod tests {
             .is_ok()
         );
         assert!(check("body", "Hi {{first_name").is_err());
+    }
+
+    #[test]
+    fn only_templates_naming_facts_scores_or_ai_lines_need_the_scoring_load() {
+        assert!(!Needs::of(["first_name", "company.name", "custom.plan"]).scoring);
+        assert!(Needs::of(["ai.opening_line"]).scoring);
+        assert!(Needs::of(["score.tier"]).scoring);
+        assert!(Needs::of(["facts.tech"]).scoring);
+        let plain = Parts::parse("Hi {{first_name}}", "About {{company.name}}", None).unwrap();
+        let ai = Parts::parse("Hi", "{{ai.opening_line}}", None).unwrap();
+        assert!(!Needs::of_parts([&plain]).scoring);
+        assert!(Needs::of_parts([&plain, &ai]).scoring);
     }
 
     #[test]
