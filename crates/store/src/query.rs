@@ -104,7 +104,10 @@ impl Sql {
         if matches!(db, crate::Db::Postgres(_)) {
             return self.text.clone();
         }
-        if let Some((text, order)) = anonymous(&self.text, self.args.len()) {
+        // Without placeholders (none, or already rewritten by an earlier call) nothing changes.
+        if let Some((text, order)) =
+            anonymous(&self.text, self.args.len()).filter(|(_, order)| !order.is_empty())
+        {
             let in_order =
                 order.len() == self.args.len() && order.iter().enumerate().all(|(i, &k)| i == k);
             if !in_order {
@@ -216,7 +219,8 @@ pub fn search_condition(db: &Db, sql: &mut Sql, alias: &str, fts_table: &str, te
 /// equality on an index's first column for a handful of rows and prefers it to the id list,
 /// so "these 200 messages of workspace 1" walked every message of the workspace through
 /// `messages_ws_to` (the outbox's "sent" update cost 15 ms a batch at 20,000 messages, and
-/// grew with the campaign). Both forms are the same values on PostgreSQL (which plans with statistics).
+/// grew with the campaign). Both forms are the same values on PostgreSQL (which plans with
+/// statistics).
 pub(crate) fn in_list(s: &mut Sql, col: &str, ids: &[i64]) {
     if ids.is_empty() {
         s.push(" AND 1 = 0");
@@ -351,5 +355,12 @@ mod tests {
         assert_eq!(text, "UPDATE t SET a = ?, b = ?, c = ?");
         let laid: Vec<Arg> = order.iter().map(|&k| s.args[k].clone()).collect();
         assert_eq!(laid, vec![Arg::I64(7), Arg::Text("x".into()), Arg::I64(7)]);
+        // What `text_for` does on SQLite, twice: the second call changes nothing.
+        let mut once = s.clone();
+        let (text, order) = anonymous(&once.text, once.args.len()).unwrap_or_default();
+        once.args = order.iter().map(|&k| once.args[k].clone()).collect();
+        once.text = text;
+        let again = anonymous(&once.text, once.args.len()).unwrap_or_default();
+        assert!(again.1.is_empty(), "no placeholders are left to rewrite");
     }
 }

@@ -686,11 +686,7 @@ pub struct Uses {
 }
 
 fn parts_uses(p: &Parts) -> Uses {
-    let mut names: Vec<&str> = p.subject.variables();
-    names.extend(p.text.variables());
-    if let Some(h) = &p.html {
-        names.extend(h.variables());
-    }
+    let names = p.variables();
     Uses {
         unsubscribe_url: names.contains(&"unsubscribe_url"),
         signature: names.contains(&"sender.signature"),

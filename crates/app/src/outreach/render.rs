@@ -87,6 +87,16 @@ pub struct Parts {
 }
 
 impl Parts {
+    /// Every variable the subject, text and HTML name (a name may repeat).
+    pub fn variables(&self) -> Vec<&str> {
+        let mut names = self.subject.variables();
+        names.extend(self.text.variables());
+        if let Some(h) = &self.html {
+            names.extend(h.variables());
+        }
+        names
+    }
+
     pub fn parse(subject: &str, text: &str, html: Option<&str>) -> AppResult<Parts> {
         Ok(Parts {
             subject: check("subject", subject)?,
@@ -173,14 +183,7 @@ impl Needs {
 
     /// What these parts need.
     pub fn of_parts<'a>(parts: impl IntoIterator<Item = &'a Parts>) -> Needs {
-        Needs::of(parts.into_iter().flat_map(|p| {
-            let mut names = p.subject.variables();
-            names.extend(p.text.variables());
-            if let Some(h) = &p.html {
-                names.extend(h.variables());
-            }
-            names
-        }))
+        Needs::of(parts.into_iter().flat_map(Parts::variables))
     }
 }
 
