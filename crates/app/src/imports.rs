@@ -1123,10 +1123,60 @@ pub(crate) async fn job(ctx: crate::jobs::JobCtx) -> crate::jobs::JobResult {
     };
     let s = run_stored(&app, ws, id, &mut on_progress, &cancelled).await;
     lock_cancels().remove(&id.0);
-    let s = s?;
+    let s = match s {
+        Ok(s) => s,
+        Err(e) => {
+            let e = crate::jobs::JobError::from(e);
+            // The worker will not run it again: say so on the import, not only on the job.
+            let last = matches!(e, crate::jobs::JobError::Permanent(_))
+                || ctx.job.attempts >= ctx.job.max_attempts;
+            if last && let Err(a) = abandon(&app, ws, id, &e.to_string()).await {
+                tracing::error!(workspace_id = ws.0, import_id = id.0, error = %a,
+                    "could not mark the failed import; the hourly sweep will");
+            }
+            return Err(e);
+        }
+    };
     crate::scans::after_import(&app, ws, id.0).await;
     Ok(Some(serde_json::to_value(&s).unwrap_or_default()))
 }
+
+/// Mark an unfinished import `failed` with `reason`, its rows so far kept and searchable.
+async fn abandon(app: &App, ws: WorkspaceId, id: ImportId, reason: &str) -> AppResult<bool> {
+    let mut bulk = prospector_store::imports::BulkTx::new(app.db(), true);
+    let done = bulk.abandon(ws, id, reason).await?;
+    if done {
+        tracing::warn!(
+            workspace_id = ws.0,
+            import_id = id.0,
+            reason,
+            "import abandoned"
+        );
+    }
+    Ok(done)
+}
+
+/// Housekeeping: fail the imports whose job will not run again (dead after its retries, a
+/// worker that kept losing its lease, cancelled or pruned), so none stays `running` with its
+/// rows out of search. Only imports untouched since `idle_before` (ms; the sweep passes
+/// [`ORPHAN_IDLE_MS`] ago). Returns how many were marked.
+pub async fn abandon_orphans(app: &App, idle_before: i64) -> AppResult<usize> {
+    let mut n = 0;
+    for (ws, id, last_error) in prospector_store::imports::orphaned(app.db(), idle_before).await? {
+        let reason = match last_error {
+            Some(e) => format!("the import's job stopped before the import finished: {e}"),
+            None => "the import's job stopped before the import finished".to_string(),
+        };
+        if abandon(app, ws, id, &reason).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// How long an unfinished import with a stopped job must have been quiet before the sweep
+/// fails it.
+pub const ORPHAN_IDLE_MS: i64 = 10 * 60 * 1000;
 
 /// Imports a person cancelled in this process. A large SQLite import holds the write lock
 /// for seconds at a time, so the job's `cancelled` row may only land once it is over; the

@@ -638,3 +638,133 @@ async fn large_file_is_searchable_when_it_finishes() {
         1_111
     );
 }
+
+/// An import whose run stopped half way (here a panic after its first commit; in life a
+/// crash or a job that used up its retries) and whose job will not run again is failed by
+/// the housekeeping sweep, with what it wrote kept and searchable (a large SQLite import keeps
+/// its rows out of the search index until it finishes).
+#[tokio::test]
+async fn an_import_whose_job_stopped_is_failed_and_searchable() {
+    use futures::FutureExt;
+    let (app, ctx, dir) = setup().await;
+    let filler = "y".repeat(150);
+    let mut csv = String::from("Company,Email,Website,Beschreibung\n");
+    for i in 0..16_000 {
+        csv.push_str(&format!(
+            "Store {i},owner{i}@store{i}.com,store{i}.com,{filler}\n"
+        ));
+    }
+    assert!(csv.len() as u64 >= imports::DEFER_SEARCH_BYTES);
+    let path = dir.path().join("stops.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let opts = ImportOptions::default();
+    let imp = imports::create(
+        &app,
+        &ctx,
+        "stops.csv",
+        &path,
+        csv.len() as i64,
+        "",
+        &opts,
+        true,
+    )
+    .await
+    .unwrap();
+    let never = || -> futures::future::BoxFuture<'static, bool> { Box::pin(async { false }) };
+    // The first batch waits out the commit interval, so the second commits; the run then
+    // dies before the third batch is written.
+    let mut batches = 0;
+    let mut on_progress = |_: &imports::Progress| {
+        batches += 1;
+        match batches {
+            1 => std::thread::sleep(std::time::Duration::from_millis(2_200)),
+            2 => panic!("the worker process dies here"),
+            _ => {}
+        }
+    };
+    let run = imports::run_stored(&app, ctx.ws, imp.iid(), &mut on_progress, &never);
+    assert!(
+        std::panic::AssertUnwindSafe(run)
+            .catch_unwind()
+            .await
+            .is_err(),
+        "the run was meant to stop half way"
+    );
+    let stuck = imports::get(&app, &ctx, imp.iid()).await.unwrap();
+    assert_eq!(stuck.state, "running");
+    // Two batches (one when the first alone outlasted the commit interval).
+    let kept = stuck.rows_done;
+    assert!(kept == 10_000 || kept == 5_000, "{kept}");
+
+    let search = |term: &str| ListQuery {
+        q: Some(term.into()),
+        ..Default::default()
+    };
+    if app.db().backend() == prospector_app::store::Backend::Sqlite {
+        assert!(
+            all_contacts(&app, &ctx, search("owner4999"))
+                .await
+                .is_empty(),
+            "kept out of search while the import is unfinished"
+        );
+    }
+    let quiet = prospector_app::core::time::now_ms() + 1;
+    // The job is still queued: it may run again, so the sweep leaves the import alone.
+    assert_eq!(imports::abandon_orphans(&app, quiet).await.unwrap(), 0);
+    let job = prospector_app::core::ids::JobId(stuck.job_id.unwrap());
+    prospector_app::store::jobs::cancel(app.db(), ctx.ws, job)
+        .await
+        .unwrap();
+    // Touched more recently than the idle threshold: left for later.
+    assert_eq!(
+        imports::abandon_orphans(&app, stuck.updated_at)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(imports::abandon_orphans(&app, quiet).await.unwrap(), 1);
+    let failed = imports::get(&app, &ctx, imp.iid()).await.unwrap();
+    assert_eq!(failed.state, "failed");
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("stopped before the import finished"),
+        "{:?}",
+        failed.error
+    );
+    assert_eq!(
+        imports::abandon_orphans(&app, quiet).await.unwrap(),
+        0,
+        "once"
+    );
+    let search = |term: &str| ListQuery {
+        q: Some(term.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        all_contacts(&app, &ctx, search("owner4999")).await.len(),
+        1,
+        "a committed row is searchable"
+    );
+    assert_eq!(
+        contacts::count_companies(&app, &ctx, &search("store4242"), 1_000)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        all_contacts(&app, &ctx, search("owner12345"))
+            .await
+            .is_empty()
+    );
+    // Running the file again takes the rest, each row once.
+    let s = import_bytes(&app, &ctx, dir.path(), "stops.csv", csv.as_bytes(), &opts).await;
+    assert_eq!((s.created, s.duplicates), (16_000 - kept, kept), "{s:?}");
+    assert_eq!(
+        all_contacts(&app, &ctx, search("owner12345")).await.len(),
+        1
+    );
+    assert_eq!(all_contacts(&app, &ctx, search("owner4999")).await.len(), 1);
+}

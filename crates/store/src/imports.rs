@@ -201,6 +201,27 @@ pub async fn finish(
     Ok(())
 }
 
+/// Unfinished imports (any workspace), with their job's last error, whose job will not run
+/// again: dead, cancelled,
+/// finished without finishing the import, or pruned. For the housekeeping sweep, which
+/// abandons each through [`BulkTx::abandon`] in its own workspace. Only imports untouched
+/// since `idle_before` (ms): a cancelled job's import writes its last batch after the job row
+/// says `cancelled`.
+pub async fn orphaned(
+    db: &Db,
+    idle_before: i64,
+) -> Result<Vec<(WorkspaceId, ImportId, Option<String>)>> {
+    let rows: Vec<(i64, i64, Option<String>)> = on_db!(db, p => sqlx::query_as(
+        "SELECT i.workspace_id, i.id, j.last_error FROM imports i LEFT JOIN jobs j ON j.id = i.job_id \
+         WHERE i.state IN ('pending', 'running') AND i.job_id IS NOT NULL AND i.updated_at < $1 \
+         AND (j.id IS NULL OR j.state IN ('dead', 'cancelled', 'succeeded')) ORDER BY i.id")
+        .bind(idle_before).fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(w, i, e)| (WorkspaceId(w), ImportId(i), e))
+        .collect())
+}
+
 /// One line of an import's error report.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct ImportError {
@@ -691,6 +712,28 @@ impl BulkTx {
             self.tuned = false;
         }
         Ok(())
+    }
+
+    /// Mark a `pending` or `running` import `failed` with `reason`, after adding whatever rows
+    /// it wrote to the search index if they were kept out of it; then commit. For an import
+    /// whose run will not come back (its job is dead or gone): without this it would stay
+    /// `running` and its rows out of search. Returns false when the import was not unfinished.
+    pub async fn abandon(&mut self, ws: WorkspaceId, id: ImportId, reason: &str) -> Result<bool> {
+        if !self.write {
+            return Err(StoreError::Corrupt("abandon needs a writing import".into()));
+        }
+        self.catch_up_search(ws, id).await?;
+        let now = now_ms();
+        let open = self.open().await?;
+        let n = on_open!(open, c => {
+            sqlx::query(
+                "UPDATE imports SET state = 'failed', error = $3, finished_at = $4, updated_at = $4 \
+                 WHERE workspace_id = $1 AND id = $2 AND state IN ('pending', 'running')")
+                .bind(ws.0).bind(id.0).bind(reason).bind(now)
+                .execute(&mut *c).await?.rows_affected()
+        });
+        self.commit().await?;
+        Ok(n > 0)
     }
 
     /// Keep the rows of import `id` out of the SQLite full-text indexes until

@@ -23,14 +23,17 @@ pub(super) fn register(r: &mut Registry) {
     crate::messaging::register(r);
 }
 
-/// Delete expired sessions, old login attempts and finished jobs older than 14 days.
+/// Delete expired sessions, old login attempts and finished jobs older than 14 days; fail
+/// imports whose job stopped for good.
 async fn cleanup(ctx: JobCtx) -> JobResult {
     let db = ctx.app.db();
     let s = sessions::delete_expired(db).await?;
     let l = login_attempts::prune(db, now_ms() - DAY).await?;
     let j = jobs::prune_finished(db, now_ms() - 14 * DAY).await?;
+    let i = crate::imports::abandon_orphans(&ctx.app, now_ms() - crate::imports::ORPHAN_IDLE_MS)
+        .await?;
     Ok(Some(
-        serde_json::json!({"sessions": s, "login_attempts": l, "jobs": j}),
+        serde_json::json!({"sessions": s, "login_attempts": l, "jobs": j, "imports_abandoned": i}),
     ))
 }
 
