@@ -379,16 +379,13 @@ pub async fn queue_step_messages(
             if idx.is_empty() {
                 continue;
             }
-            // One row of values per enrollment, joined on its id: a CASE per column made
-            // every updated row walk every WHEN (quadratic in the batch).
-            let mut u = Sql::new("UPDATE enrollments SET current_step = current_step + 1, \
-                next_at = v.column2, \
-                state = CASE WHEN v.column3 = 1 THEN 'completed' ELSE state END, \
-                sender_id = COALESCE(v.column4, sender_id), last_message_id = v.column5, \
-                updated_at = ");
-            let n = u.arg(now);
-            u.push(&n);
-            u.push(" FROM (VALUES ");
+            // One row of values per enrollment, looked up by its id from a correlated
+            // row-value subquery. A CASE per column made every updated row walk every WHEN;
+            // `UPDATE ... FROM (VALUES ...)` was planned by SQLite 3.46 (the bundled one)
+            // as a walk of every enrollment of the workspace with a Bloom filter on the
+            // values, for every batch (10 s of a 100,000-message run). Here only the id
+            // list can drive (`+` and `|| ''` keep the other conditions off the indexes).
+            let mut u = Sql::new("WITH v(id, next_at, complete, sender_id, message_id) AS (VALUES ");
             for (j, &i) in idx.iter().enumerate() {
                 if j > 0 {
                     u.push(", ");
@@ -405,11 +402,20 @@ pub async fn queue_step_messages(
                     ],
                 );
             }
-            u.push(") AS v WHERE enrollments.id = v.column1 AND enrollments.workspace_id = ");
+            u.push(") UPDATE enrollments SET current_step = current_step + 1, \
+                (next_at, state, sender_id, last_message_id) = (SELECT v.next_at, \
+                CASE WHEN v.complete = 1 THEN 'completed' ELSE enrollments.state END, \
+                COALESCE(v.sender_id, enrollments.sender_id), v.message_id \
+                FROM v WHERE v.id = enrollments.id), updated_at = ");
+            let n = u.arg(now);
+            u.push(&n);
+            u.push(" WHERE enrollments.id IN (SELECT id FROM v) AND +enrollments.workspace_id = ");
             let w = u.arg(ws.0);
             u.push(&w);
             let st = u.arg(step);
-            u.push(&format!(" AND enrollments.state = 'active' AND enrollments.current_step = {st}"));
+            u.push(&format!(
+                " AND enrollments.state || '' = 'active' AND +enrollments.current_step = {st}"
+            ));
             u.push(" RETURNING enrollments.id, enrollments.campaign_id, enrollments.contact_id");
             let rows: Vec<(i64, i64, i64)> = bind_args!(
                 sqlx::query_as::<_, (i64, i64, i64)>(&u.text_for(db)), u.args)

@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod engine;
 pub mod events;
 pub mod render;
+pub mod run;
 pub mod senders;
 pub mod spec;
 pub mod suppression;

@@ -367,31 +367,12 @@ pub async fn campaign(config: Config, cmd: CampaignCmd) -> Result<ExitCode> {
         }
         CampaignCmd::Run { workspace, id } => {
             let ctx = workspaces::cli_context(&app, &workspace).await?;
-            // Plan, then send: on SQLite the two side by side contend for the one write lock
-            // (busy waits of up to 1.5 s measured), which is slower than taking turns.
-            loop {
-                let started = std::time::Instant::now();
-                let t = outreach::engine::tick(&app, prospector_app::core::time::now_ms())
-                    .await
-                    .map_err(app_err)?;
-                let planned = started.elapsed();
-                let d = outreach::dispatch::dispatch(&app, None)
-                    .await
-                    .map_err(app_err)?;
-                eprintln!(
-                    "queued {} in {:.1} s; sent {}, retried {}, failed {}, uncertain {} in {:.1} s",
-                    t.queued,
-                    planned.as_secs_f64(),
-                    d.sent,
-                    d.retried,
-                    d.failed,
-                    d.uncertain,
-                    (started.elapsed() - planned).as_secs_f64()
-                );
-                if t.queued == 0 && d.sent + d.failed + d.uncertain + d.retried == 0 {
-                    break;
-                }
-            }
+            // Planning and sending side by side (see `run_now`).
+            let r = outreach::run::run_now(&app).await.map_err(app_err)?;
+            eprintln!(
+                "queued {} in {:.1} s; sent {}, retried {}, failed {}, uncertain {} in {:.1} s",
+                r.queued, r.planning_seconds, r.sent, r.retried, r.failed, r.uncertain, r.seconds
+            );
             if let Some(id) = id {
                 let s = outreach::campaigns::status(&app, &ctx, id)
                     .await
