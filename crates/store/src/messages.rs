@@ -347,6 +347,62 @@ pub async fn queue_step_message(
     }
 }
 
+/// One enrollment moved on by a tick's batch (see [`advance_sql`]).
+struct Advance {
+    enrollment: i64,
+    next_at: Option<i64>,
+    complete: bool,
+    sender: Option<i64>,
+    message: i64,
+}
+
+/// The UPDATE that moves a batch of enrollments still active at `step` on, each to its own
+/// next time, state, sender and last message, returning the ones it moved.
+///
+/// One row of values per enrollment, looked up by its id from a correlated row-value
+/// subquery. A CASE per column made every updated row walk every WHEN; `UPDATE ... FROM
+/// (VALUES ...)` was planned by SQLite 3.46 (the bundled one) as a walk of every enrollment of
+/// the workspace with a Bloom filter on the values, for every batch (10 s of a
+/// 100,000-message run). Here only the id list can drive (`+` and `|| ''` keep the other
+/// conditions off the indexes); `plans` below checks it.
+fn advance_sql(ws: WorkspaceId, step: i64, now: i64, rows: impl Iterator<Item = Advance>) -> Sql {
+    let mut u = Sql::new("WITH v(id, next_at, complete, sender_id, message_id) AS (VALUES ");
+    for (j, a) in rows.enumerate() {
+        if j > 0 {
+            u.push(", ");
+        }
+        u.push_args(
+            "(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), \
+             CAST(? AS BIGINT), CAST(? AS BIGINT))",
+            vec![
+                a.enrollment.into(),
+                Arg::OptI64(a.next_at),
+                i64::from(a.complete).into(),
+                Arg::OptI64(a.sender),
+                a.message.into(),
+            ],
+        );
+    }
+    u.push(
+        ") UPDATE enrollments SET current_step = current_step + 1, \
+        (next_at, state, sender_id, last_message_id) = (SELECT v.next_at, \
+        CASE WHEN v.complete = 1 THEN 'completed' ELSE enrollments.state END, \
+        COALESCE(v.sender_id, enrollments.sender_id), v.message_id \
+        FROM v WHERE v.id = enrollments.id), updated_at = ",
+    );
+    let n = u.arg(now);
+    u.push(&n);
+    u.push(" WHERE enrollments.id IN (SELECT id FROM v) AND +enrollments.workspace_id = ");
+    let w = u.arg(ws.0);
+    u.push(&w);
+    let st = u.arg(step);
+    u.push(&format!(
+        " AND enrollments.state || '' = 'active' AND +enrollments.current_step = {st}"
+    ));
+    u.push(" RETURNING enrollments.id, enrollments.campaign_id, enrollments.contact_id");
+    u
+}
+
 /// [`queue_step_message`] for many enrollments in one transaction (a tick's batch), with
 /// set-based statements: one guarded UPDATE moves every enrollment still active at its
 /// `expected_step`, then the messages and their first events go in as multi-row INSERTs
@@ -379,44 +435,18 @@ pub async fn queue_step_messages(
             if idx.is_empty() {
                 continue;
             }
-            // One row of values per enrollment, looked up by its id from a correlated
-            // row-value subquery. A CASE per column made every updated row walk every WHEN;
-            // `UPDATE ... FROM (VALUES ...)` was planned by SQLite 3.46 (the bundled one)
-            // as a walk of every enrollment of the workspace with a Bloom filter on the
-            // values, for every batch (10 s of a 100,000-message run). Here only the id
-            // list can drive (`+` and `|| ''` keep the other conditions off the indexes).
-            let mut u = Sql::new("WITH v(id, next_at, complete, sender_id, message_id) AS (VALUES ");
-            for (j, &i) in idx.iter().enumerate() {
-                if j > 0 {
-                    u.push(", ");
-                }
-                u.push_args(
-                    "(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), \
-                     CAST(? AS BIGINT), CAST(? AS BIGINT))",
-                    vec![
-                        qs[i].enrollment_id.map(|e| e.0).unwrap_or_default().into(),
-                        Arg::OptI64(qs[i].next_at),
-                        i64::from(qs[i].complete).into(),
-                        Arg::OptI64(qs[i].message.sender_id.map(|s| s.0)),
-                        ids[i].into(),
-                    ],
-                );
-            }
-            u.push(") UPDATE enrollments SET current_step = current_step + 1, \
-                (next_at, state, sender_id, last_message_id) = (SELECT v.next_at, \
-                CASE WHEN v.complete = 1 THEN 'completed' ELSE enrollments.state END, \
-                COALESCE(v.sender_id, enrollments.sender_id), v.message_id \
-                FROM v WHERE v.id = enrollments.id), updated_at = ");
-            let n = u.arg(now);
-            u.push(&n);
-            u.push(" WHERE enrollments.id IN (SELECT id FROM v) AND +enrollments.workspace_id = ");
-            let w = u.arg(ws.0);
-            u.push(&w);
-            let st = u.arg(step);
-            u.push(&format!(
-                " AND enrollments.state || '' = 'active' AND +enrollments.current_step = {st}"
-            ));
-            u.push(" RETURNING enrollments.id, enrollments.campaign_id, enrollments.contact_id");
+            let mut u = advance_sql(
+                ws,
+                step,
+                now,
+                idx.iter().map(|&i| Advance {
+                    enrollment: qs[i].enrollment_id.map(|e| e.0).unwrap_or_default(),
+                    next_at: qs[i].next_at,
+                    complete: qs[i].complete,
+                    sender: qs[i].message.sender_id.map(|s| s.0),
+                    message: ids[i],
+                }),
+            );
             let rows: Vec<(i64, i64, i64)> = bind_args!(
                 sqlx::query_as::<_, (i64, i64, i64)>(&u.text_for(db)), u.args)
                 .persistent(reusable(idx.len())).fetch_all(&mut *tx).await?;
@@ -687,6 +717,54 @@ pub async fn mark_sent(
     )
 }
 
+/// The UPDATE that records a chunk of accepted messages of one attempt as `sent`, returning
+/// the ids it changed. A column whose value is the same for the whole chunk (no provider id
+/// from an SMTP relay, no cost) is set once instead of through a CASE every row walks.
+fn sent_sql(ws: WorkspaceId, attempt_id: &str, now: i64, chunk: &[(MessageId, Sent)]) -> Sql {
+    let mut u = Sql::new("UPDATE messages SET status = 'sent'");
+    per_row(&mut u, "provider_id", chunk, |s| {
+        Arg::OptText(s.provider_id.clone())
+    });
+    per_row(&mut u, "cost_minor", chunk, |s| Arg::OptI64(s.cost_minor));
+    per_row(&mut u, "currency", chunk, |s| {
+        Arg::OptText(s.currency.clone())
+    });
+    let n = u.arg(now);
+    u.push(&format!(
+        ", sent_at = {n}, locked_until = NULL, error = NULL, updated_at = {n} \
+         WHERE +workspace_id = "
+    ));
+    let w = u.arg(ws.0);
+    u.push(&w);
+    let a = u.arg(attempt_id);
+    // By id only (see [`crate::query::in_list`]).
+    u.push(&format!(
+        " AND attempt_id = {a} AND status || '' IN ('sending', 'uncertain')"
+    ));
+    let ids: Vec<i64> = chunk.iter().map(|(id, _)| id.0).collect();
+    in_list(&mut u, "id", &ids);
+    u.push(" RETURNING id");
+    u
+}
+
+/// `, column = value` when every row of `chunk` has the same value, else a CASE on the id.
+fn per_row(u: &mut Sql, column: &str, chunk: &[(MessageId, Sent)], value: impl Fn(&Sent) -> Arg) {
+    let values: Vec<Arg> = chunk.iter().map(|(_, s)| value(s)).collect();
+    if let Some(first) = values.first()
+        && values.iter().all(|v| v == first)
+    {
+        let p = u.arg(first.clone());
+        u.push(&format!(", {column} = {p}"));
+        return;
+    }
+    u.push(&format!(", {column} = CASE id"));
+    for ((id, _), v) in chunk.iter().zip(values) {
+        let (a, b) = (u.arg(id.0), u.arg(v));
+        u.push(&format!(" WHEN {a} THEN {b}"));
+    }
+    u.push(" END");
+}
+
 /// [`mark_sent`] for many messages of one attempt in one transaction: one UPDATE for all
 /// (provider ids by CASE) and one multi-row INSERT of their events. Returns the ids whose
 /// outcome was recorded (those the attempt still held).
@@ -703,34 +781,7 @@ pub async fn mark_sent_many(
     crate::in_tx!(db, tx => {
         let mut done = Vec::with_capacity(sent.len());
         for chunk in sent.chunks(200) {
-            let mut u = Sql::new("UPDATE messages SET status = 'sent', provider_id = CASE id");
-            for (id, s) in chunk {
-                let (a, b) = (u.arg(id.0), u.arg(s.provider_id.clone()));
-                u.push(&format!(" WHEN {a} THEN {b}"));
-            }
-            u.push(" END, cost_minor = CASE id");
-            for (id, s) in chunk {
-                let (a, b) = (u.arg(id.0), u.arg(s.cost_minor));
-                u.push(&format!(" WHEN {a} THEN {b}"));
-            }
-            u.push(" END, currency = CASE id");
-            for (id, s) in chunk {
-                let (a, b) = (u.arg(id.0), u.arg(s.currency.clone()));
-                u.push(&format!(" WHEN {a} THEN {b}"));
-            }
-            let n = u.arg(now);
-            u.push(&format!(
-                " END, sent_at = {n}, locked_until = NULL, error = NULL, updated_at = {n} \
-                 WHERE +workspace_id = "
-            ));
-            let w = u.arg(ws.0);
-            u.push(&w);
-            let a = u.arg(attempt_id);
-            // By id only (see [`crate::query::in_list`]).
-            u.push(&format!(" AND attempt_id = {a} AND status || '' IN ('sending', 'uncertain')"));
-            let ids: Vec<i64> = chunk.iter().map(|(id, _)| id.0).collect();
-            in_list(&mut u, "id", &ids);
-            u.push(" RETURNING id");
+            let mut u = sent_sql(ws, attempt_id, now, chunk);
             let got: Vec<i64> = bind_args!(sqlx::query_scalar::<_, i64>(&u.text_for(db)), u.args)
                 .persistent(reusable(chunk.len())).fetch_all(&mut *tx).await?;
             let got: std::collections::HashSet<i64> = got.into_iter().collect();
@@ -1461,4 +1512,84 @@ pub async fn step_stats(db: &Db, ws: WorkspaceId, campaign: CampaignId) -> Resul
         on_db!(db, p => sqlx::query_as::<_, StepStats>(&sql).bind(ws.0).bind(campaign.0)
         .fetch_all(p).await)?,
     )
+}
+
+/// The plans the bundled SQLite picks for the batch statements, on a migrated database:
+/// without statistics it prefers an equality on an index's first column (`workspace_id`) to
+/// an id list, which turned a batch into a walk of the whole workspace (see `query::in_list`).
+#[cfg(test)]
+mod plans {
+    use super::*;
+    use sqlx::Row;
+
+    async fn plan_of(db: &Db, mut sql: Sql) -> Vec<String> {
+        let Db::Sqlite(p) = db else {
+            panic!("SQLite only");
+        };
+        let text = format!("EXPLAIN QUERY PLAN {}", sql.text_for(db));
+        let rows = bind_args!(sqlx::query(&text), sql.args)
+            .fetch_all(p)
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("detail").unwrap())
+            .collect()
+    }
+
+    /// Every step that reads `table` goes through its primary key.
+    fn by_primary_key(plan: &[String], table: &str) {
+        let on_table: Vec<&String> = plan
+            .iter()
+            .filter(|l| l.contains(&format!(" {table} ")) || l.ends_with(&format!(" {table}")))
+            .collect();
+        assert!(!on_table.is_empty(), "{table} not in {plan:#?}");
+        for l in on_table {
+            assert!(l.contains("INTEGER PRIMARY KEY"), "{l} in {plan:#?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn batch_statements_are_driven_by_the_primary_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
+        let db = Db::connect(&url, 1).await.unwrap();
+        db.migrate().await.unwrap();
+        let ws = WorkspaceId(1);
+        let advance = advance_sql(
+            ws,
+            0,
+            1,
+            (1..=250).map(|i| Advance {
+                enrollment: i,
+                next_at: Some(i),
+                complete: i % 2 == 0,
+                sender: None,
+                message: i,
+            }),
+        );
+        by_primary_key(&plan_of(&db, advance).await, "enrollments");
+        let sent: Vec<(MessageId, Sent)> =
+            (1..=200).map(|i| (MessageId(i), Sent::default())).collect();
+        let plan = plan_of(&db, sent_sql(ws, "a1", 1, &sent)).await;
+        by_primary_key(&plan, "messages");
+        let mut mixed = sent.clone();
+        mixed[7].1.provider_id = Some("p-7".into());
+        by_primary_key(
+            &plan_of(&db, sent_sql(ws, "a1", 1, &mixed)).await,
+            "messages",
+        );
+    }
+
+    #[test]
+    fn uniform_columns_are_set_once() {
+        let sent: Vec<(MessageId, Sent)> =
+            (1..=3).map(|i| (MessageId(i), Sent::default())).collect();
+        let s = sent_sql(WorkspaceId(1), "a1", 5, &sent);
+        assert!(!s.text.contains("CASE"), "{}", s.text);
+        let mut mixed = sent.clone();
+        mixed[1].1.cost_minor = Some(4);
+        let s = sent_sql(WorkspaceId(1), "a1", 5, &mixed);
+        assert_eq!(s.text.matches("CASE id").count(), 1, "{}", s.text);
+        assert!(s.text.contains("cost_minor = CASE id"), "{}", s.text);
+    }
 }
