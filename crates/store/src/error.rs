@@ -45,8 +45,43 @@ fn unique_columns(message: &str) -> String {
 }
 
 impl StoreError {
+    /// Whether trying again soon may work: SQLite's write lock still taken after the busy
+    /// timeout (`SQLITE_BUSY`, code 5, or `SQLITE_LOCKED`, 6, with extended codes), a
+    /// PostgreSQL serialization failure or deadlock, or a connection that went away.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Sqlx(sqlx::Error::Database(db)) => {
+                let code = db.code().unwrap_or_default();
+                let primary = code.parse::<i64>().map(|c| c & 0xff).unwrap_or(-1);
+                matches!(primary, 5 | 6) || code == "40001" || code == "40P01"
+            }
+            StoreError::Sqlx(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
+            ) => true,
+            _ => false,
+        }
+    }
+
     /// Whether this is a unique violation touching `column` (e.g. "email" or "users.email").
     pub fn is_conflict_on(&self, column: &str) -> bool {
         matches!(self, StoreError::Conflict { constraint } if constraint.contains(column))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_lock_and_connection_errors_are_transient() {
+        assert!(StoreError::Sqlx(sqlx::Error::PoolTimedOut).is_transient());
+        assert!(!StoreError::NotFound.is_transient());
+        assert!(!StoreError::Corrupt("x".into()).is_transient());
+        assert!(
+            !StoreError::Conflict {
+                constraint: "email".into()
+            }
+            .is_transient()
+        );
     }
 }

@@ -183,6 +183,9 @@ impl Worker {
     }
 }
 
+/// How many more times a job's outcome is written when the database was only busy.
+const RECORD_TRIES: u64 = 5;
+
 /// Run one claimed job to its recorded outcome. Returns the job id.
 async fn execute(
     app: App,
@@ -234,11 +237,16 @@ async fn execute(
     };
     let elapsed = started.elapsed().as_secs_f64();
     metrics::histogram!("prospector_job_duration_seconds", "kind" => kind.clone()).record(elapsed);
-    let recorded = match outcome {
+    // What to write; written below, again while the database is only busy.
+    enum Record {
+        Complete(Option<String>),
+        Fail(String, Option<i64>),
+    }
+    let record = match outcome {
         Ok(result) => {
             let text = result.map(|v| v.to_string());
             metrics::counter!("prospector_jobs_finished_total", "kind" => kind.clone(), "outcome" => "succeeded").increment(1);
-            jobs::complete(app.db(), id, &worker, text.as_deref()).await
+            Record::Complete(text)
         }
         Err(JobError::Retry(msg)) if attempts < max => {
             let jitter: f64 = rand::random();
@@ -251,12 +259,30 @@ async fn execute(
                 );
             tracing::warn!(job_id = id.0, kind = %kind, attempts, error = %msg, "job failed; will retry");
             metrics::counter!("prospector_jobs_finished_total", "kind" => kind.clone(), "outcome" => "retry").increment(1);
-            jobs::fail(app.db(), id, &worker, &msg, Some(at)).await
+            Record::Fail(msg, Some(at))
         }
         Err(e) => {
             tracing::error!(job_id = id.0, kind = %kind, attempts, error = %e, "job is dead");
             metrics::counter!("prospector_jobs_finished_total", "kind" => kind.clone(), "outcome" => "dead").increment(1);
-            jobs::fail(app.db(), id, &worker, &e.to_string(), None).await
+            Record::Fail(e.to_string(), None)
+        }
+    };
+    // The handler's work is done: an outcome lost to a busy database would make the job run
+    // again once its lease ran out (the heartbeat keeps the lease meanwhile). Two worker
+    // processes on one SQLite file under load saw "database is locked" after the busy timeout.
+    let mut tries = 0;
+    let recorded = loop {
+        let r = match &record {
+            Record::Complete(text) => jobs::complete(app.db(), id, &worker, text.as_deref()).await,
+            Record::Fail(msg, at) => jobs::fail(app.db(), id, &worker, msg, *at).await,
+        };
+        match r {
+            Err(e) if e.is_transient() && tries < RECORD_TRIES => {
+                tries += 1;
+                tracing::warn!(job_id = id.0, error = %e, tries, "job outcome not recorded yet; trying again");
+                tokio::time::sleep(Duration::from_millis(250 * tries)).await;
+            }
+            r => break r,
         }
     };
     match recorded {
