@@ -1143,7 +1143,7 @@ pub(crate) async fn job(ctx: crate::jobs::JobCtx) -> crate::jobs::JobResult {
 
 /// Mark an unfinished import `failed` with `reason`, its rows so far kept and searchable.
 async fn abandon(app: &App, ws: WorkspaceId, id: ImportId, reason: &str) -> AppResult<bool> {
-    let mut bulk = prospector_store::imports::BulkTx::new(app.db(), true);
+    let mut bulk = prospector_store::imports::BulkTx::on_shared_pool(app.db());
     let done = bulk.abandon(ws, id, reason).await?;
     if done {
         tracing::warn!(

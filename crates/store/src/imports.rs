@@ -578,6 +578,8 @@ pub struct BulkTx {
     rows: usize,
     /// Whether the connection's WAL checkpoint interval was raised (SQLite).
     tuned: bool,
+    /// Whether to raise it (an import's own connection, not the shared pool).
+    tune: bool,
 }
 
 impl BulkTx {
@@ -589,6 +591,16 @@ impl BulkTx {
             opened: Instant::now(),
             rows: 0,
             tuned: false,
+            tune: true,
+        }
+    }
+
+    /// For [`BulkTx::abandon`] on the shared pool: writing, and leaving the pool's
+    /// connections as they are (no bulk cache size or checkpoint interval).
+    pub fn on_shared_pool(db: &Db) -> BulkTx {
+        BulkTx {
+            tune: false,
+            ..BulkTx::new(db, true)
         }
     }
 
@@ -596,7 +608,7 @@ impl BulkTx {
         if self.tx.is_none() {
             let open = match &self.db {
                 Db::Sqlite(p) => {
-                    if !self.tuned {
+                    if self.tune && !self.tuned {
                         // Per connection, and this pool has exactly one.
                         sqlx::query(&format!("PRAGMA wal_autocheckpoint = {BULK_WAL_PAGES}"))
                             .execute(p)
