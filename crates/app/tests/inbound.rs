@@ -1084,7 +1084,14 @@ async fn a_reply_reaches_an_idle_mailbox_within_seconds_and_a_bounce_suppresses(
     let contact = ContactId(ana.contact_id.unwrap());
     loop {
         let c = contacts::contact(&app, &ctx, contact).await.unwrap();
-        if c.f.lead_stage.as_deref() == Some("new") {
+        // The lead stage is set a moment before the conversation is opened (separate
+        // statements): wait for both, so the checks below see the whole reply handled.
+        if c.f.lead_stage.as_deref() == Some("new")
+            && conversations::of_contact(app.db(), ctx.ws, contact, "email")
+                .await
+                .unwrap()
+                .is_some()
+        {
             break;
         }
         assert!(
