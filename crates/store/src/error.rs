@@ -55,9 +55,7 @@ impl StoreError {
                 let primary = code.parse::<i64>().map(|c| c & 0xff).unwrap_or(-1);
                 matches!(primary, 5 | 6) || code == "40001" || code == "40P01"
             }
-            StoreError::Sqlx(
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
-            ) => true,
+            StoreError::Sqlx(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => true,
             _ => false,
         }
     }

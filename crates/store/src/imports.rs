@@ -202,8 +202,8 @@ pub async fn finish(
 }
 
 /// Unfinished imports (any workspace), with their job's last error, whose job will not run
-/// again: dead, cancelled,
-/// finished without finishing the import, or pruned. For the housekeeping sweep, which
+/// again: dead, cancelled, finished without finishing the import, or pruned. For the
+/// housekeeping sweep, which
 /// abandons each through [`BulkTx::abandon`] in its own workspace. Only imports untouched
 /// since `idle_before` (ms): a cancelled job's import writes its last batch after the job row
 /// says `cancelled`.

@@ -48,12 +48,18 @@ pub struct DispatchReport {
 impl DispatchReport {
     /// Add a part of the round (a lane, a sender's batch) to it; `expired` is counted once
     /// per round, not per part.
-    fn absorb(&mut self, g: &DispatchReport) {
+    pub(crate) fn absorb(&mut self, g: &DispatchReport) {
         self.sent += g.sent;
         self.retried += g.retried;
         self.failed += g.failed;
         self.uncertain += g.uncertain;
         self.cancelled += g.cancelled;
+    }
+
+    /// Whether the round handed nothing to a provider (nothing sent, retried, failed or
+    /// left uncertain).
+    pub fn is_idle(&self) -> bool {
+        self.sent + self.failed + self.uncertain + self.retried == 0
     }
 }
 
@@ -105,7 +111,7 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
     if r.sent > 0 {
         super::engine::follow_up(app).await?;
     }
-    if r.sent + r.failed + r.uncertain + r.retried > 0 {
+    if !r.is_idle() {
         tracing::info!(
             sent = r.sent,
             retried = r.retried,

@@ -11,26 +11,11 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct RunReport {
     pub queued: u64,
-    pub sent: u64,
-    pub retried: u64,
-    pub failed: u64,
-    pub uncertain: u64,
+    /// The outbox rounds' totals.
+    pub sends: DispatchReport,
     /// Seconds until the last message was planned.
     pub planning_seconds: f64,
     pub seconds: f64,
-}
-
-impl RunReport {
-    fn add_sends(&mut self, d: &DispatchReport) {
-        self.sent += d.sent;
-        self.retried += d.retried;
-        self.failed += d.failed;
-        self.uncertain += d.uncertain;
-    }
-}
-
-fn idle(d: &DispatchReport) -> bool {
-    d.sent + d.failed + d.uncertain + d.retried == 0
 }
 
 /// Plan every due step and send every due message, until a round finds nothing to do.
@@ -38,8 +23,7 @@ fn idle(d: &DispatchReport) -> bool {
 /// The planner runs in its own task while the outbox sends what it has already queued, so
 /// rendering and SMTP work overlap each other and the database work (the planner commits
 /// each batch, and the outbox picks it up at once). On SQLite the two take turns on the
-/// one write lock; `campaign run` gives them a single connection so they queue for it
-/// instead of waking and sleeping in SQLite's busy handler.
+/// one write lock.
 pub async fn run_now(app: &App) -> AppResult<RunReport> {
     let started = Instant::now();
     let mut r = RunReport::default();
@@ -57,9 +41,9 @@ pub async fn run_now(app: &App) -> AppResult<RunReport> {
             // it queued.
             let planned = planner.is_finished();
             let d = dispatch::dispatch(app, None).await?;
-            r.add_sends(&d);
-            sent_any |= !idle(&d);
-            if idle(&d) {
+            r.sends.absorb(&d);
+            sent_any |= !d.is_idle();
+            if d.is_idle() {
                 if planned {
                     break;
                 }
@@ -74,7 +58,7 @@ pub async fn run_now(app: &App) -> AppResult<RunReport> {
         if t.queued > 0 {
             r.planning_seconds = at.as_secs_f64();
         }
-        tracing::debug!(queued = t.queued, sent = r.sent, "campaign run round");
+        tracing::debug!(queued = t.queued, sent = r.sends.sent, "campaign run round");
         if t.queued == 0 && !sent_any {
             break;
         }

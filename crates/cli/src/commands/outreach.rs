@@ -371,7 +371,13 @@ pub async fn campaign(config: Config, cmd: CampaignCmd) -> Result<ExitCode> {
             let r = outreach::run::run_now(&app).await.map_err(app_err)?;
             eprintln!(
                 "queued {} in {:.1} s; sent {}, retried {}, failed {}, uncertain {} in {:.1} s",
-                r.queued, r.planning_seconds, r.sent, r.retried, r.failed, r.uncertain, r.seconds
+                r.queued,
+                r.planning_seconds,
+                r.sends.sent,
+                r.sends.retried,
+                r.sends.failed,
+                r.sends.uncertain,
+                r.seconds
             );
             if let Some(id) = id {
                 let s = outreach::campaigns::status(&app, &ctx, id)
