@@ -138,7 +138,7 @@ pub async fn reply(app: &App, ctx: &WsCtx, id: i64, body: &str) -> AppResult<i64
                 &sender.f.from_email,
             )),
             in_reply_to,
-            unsubscribe_token: Some(crate::crypto::random_token(18)),
+            unsubscribe_token: Some(crate::crypto::ordered_token(16)),
             scheduled_at: now_ms(),
             ..Default::default()
         },

@@ -682,7 +682,7 @@ async fn resend_later(
             body_html: m.body_html.clone(),
             message_id_header: Some(crate::outreach::engine::message_id_for(&from)),
             in_reply_to: m.in_reply_to.clone(),
-            unsubscribe_token: Some(crate::crypto::random_token(18)),
+            unsubscribe_token: Some(crate::crypto::ordered_token(16)),
             scheduled_at: now_ms() + soft_retry_delay_ms(count),
             ..Default::default()
         },

@@ -760,7 +760,7 @@ pub async fn test_send(
         .ok_or_else(|| AppError::invalid("senders", "the campaign has no sender"))?;
     let (subject, text, html) = super::engine::step_content(app, ctx.ws, st, None).await?;
     let parts = Parts::parse(&subject, &text, html.as_deref())?;
-    let token = crate::crypto::random_token(18);
+    let token = crate::crypto::ordered_token(16);
     let url = super::tracking::unsubscribe_url(app, &token);
     let vars = match contact {
         Some(cid) => {

@@ -18,6 +18,7 @@ use prospector_store::{ContactId, MessageId, SenderId, WorkspaceId};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The job kind of a dispatch round.
 pub const DISPATCH_JOB: &str = "outreach.dispatch";
@@ -88,21 +89,42 @@ pub async fn dispatch(app: &App, clock: Option<i64>) -> AppResult<DispatchReport
     let started = std::time::Instant::now();
     // Messages each sender handed over today before the current batch: counted once per run,
     // then kept up to date here, so a long run does not count the day's messages every batch.
-    let before: std::sync::Mutex<HashMap<i64, i64>> = Default::default();
-    // On PostgreSQL a few lanes claim and send concurrently, so one lane's database work
-    // (claiming, recording outcomes) overlaps another's time on the wire. Claims take turns
-    // under `claiming`, which also makes each sender's day count exact (see count_senders).
-    let claiming = tokio::sync::Mutex::new(());
+    let before: Arc<std::sync::Mutex<HashMap<i64, i64>>> = Default::default();
+    // A few lanes claim and send concurrently, so one lane's database work (claiming,
+    // recording outcomes) overlaps another's time on the wire. Claims take turns under
+    // `claiming`, which also makes each sender's day count exact (see count_senders).
+    let claiming = Arc::new(tokio::sync::Mutex::new(()));
     let lanes = match app.db() {
         prospector_store::Db::Sqlite(_) => SQLITE_LANES,
         prospector_store::Db::Postgres(_) => LANES,
     };
-    let lanes = (0..lanes).map(|_| lane(app, clock, started, &before, &claiming));
+    // Each lane is a task of its own, so lanes (their MIME building and SMTP I/O) run on
+    // different cores instead of taking turns on the caller's thread: sending alone went
+    // from one busy core to two.
+    let lanes: Vec<_> = (0..lanes)
+        .map(|_| {
+            let (app, before, claiming) = (app.clone(), before.clone(), claiming.clone());
+            tokio::spawn(async move { lane(&app, clock, started, &before, &claiming).await })
+        })
+        .collect();
     let mut more = false;
-    for lane in futures::future::join_all(lanes).await {
-        let (g, timed_out) = lane?;
-        more |= timed_out;
-        r.absorb(&g);
+    let mut failure = None;
+    for lane in lanes {
+        match lane.await {
+            Ok(Ok((g, timed_out))) => {
+                more |= timed_out;
+                r.absorb(&g);
+            }
+            Ok(Err(e)) => failure = Some(e),
+            Err(e) => {
+                failure = Some(crate::AppError::Internal(format!(
+                    "an outbox lane stopped: {e}"
+                )))
+            }
+        }
+    }
+    if let Some(e) = failure {
+        return Err(e);
     }
     if more {
         // More may be due; the next round continues at once.

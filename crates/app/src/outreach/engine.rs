@@ -612,7 +612,7 @@ async fn run_group(
             report.stopped += 1;
             continue;
         };
-        let token = crate::crypto::random_token(18);
+        let token = crate::crypto::ordered_token(16);
         let unsub = super::tracking::unsubscribe_url(app, &token);
         let vars = cx.context(contact, Some(sender), Some(&campaign.f.name), &unsub);
         let r = render::render(parts, &vars, s);
